@@ -1,0 +1,70 @@
+"""embrace: the Hugging Face stack, rebuilt from scratch on PyTorch — offline-first and safe.
+
+Port code by changing imports: ``transformers`` -> ``embrace``. Public names are imported
+lazily (on first attribute access), so ``import embrace`` stays fast.
+
+Example:
+    >>> import embrace
+    >>> config = embrace.BertConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+    ...                             intermediate_size=37, vocab_size=99)
+    >>> model = embrace.BertModel(config)
+    >>> model.num_parameters() > 0
+    True
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_BERT = (
+    "BertConfig",
+    "BertModel",
+    "BertPreTrainedModel",
+    "BertForPreTraining",
+    "BertForMaskedLM",
+    "BertLMHeadModel",
+    "BertForNextSentencePrediction",
+    "BertForSequenceClassification",
+    "BertForMultipleChoice",
+    "BertForTokenClassification",
+    "BertForQuestionAnswering",
+)
+_AUTO = (
+    "AutoConfig",
+    "AutoModel",
+    "AutoModelForPreTraining",
+    "AutoModelForMaskedLM",
+    "AutoModelForCausalLM",
+    "AutoModelForSequenceClassification",
+    "AutoModelForMultipleChoice",
+    "AutoModelForTokenClassification",
+    "AutoModelForQuestionAnswering",
+    "AutoModelForNextSentencePrediction",
+)
+
+# public name -> module that defines it
+_LAZY: dict[str, str] = {
+    "PretrainedConfig": "embrace.configuration",
+    "PreTrainedConfig": "embrace.configuration",
+    "PreTrainedModel": "embrace.modeling.modeling_utils",
+    **{name: "embrace.models.bert" for name in _BERT},
+    **{name: "embrace.auto" for name in _AUTO},
+}
+
+__all__ = sorted(_LAZY) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'embrace' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # cache: the next access skips this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,0 +1,1 @@
+"""The `embrace` command line: one module per subcommand, registered in `main.SUBCOMMANDS`."""

@@ -1,0 +1,103 @@
+"""The exception types every embrace module raises.
+
+Each one subclasses the built-in type a user of the reference libraries would catch, so
+``except OSError`` / ``except ValueError`` / ``except FileNotFoundError`` blocks written
+against the reference keep working. Messages say what was wrong and how to fix it.
+
+Example:
+    >>> from embrace.errors import EntryNotFoundError
+    >>> issubclass(EntryNotFoundError, FileNotFoundError)
+    True
+"""
+
+from __future__ import annotations
+
+
+class EmbraceError(Exception):
+    """Base class of every error raised on purpose by embrace."""
+
+
+# --- files and formats -------------------------------------------------------------
+
+
+class SafetensorsError(EmbraceError, ValueError):
+    """A safetensors file or buffer is malformed, hostile, or used the wrong way."""
+
+
+class UnsafeCheckpointError(EmbraceError, ValueError):
+    """A pickle checkpoint needs more than plain tensors to load (it would run code)."""
+
+
+class GGUFError(EmbraceError, ValueError):
+    """A GGUF file is malformed or uses a feature embrace does not read."""
+
+
+class ConfigError(EmbraceError, ValueError):
+    """A configuration is invalid: a wrong value, a contradiction, or an unknown model type."""
+
+
+class CheckpointError(EmbraceError, OSError):
+    """Model weights could not be found or read from a checkpoint folder or file."""
+
+
+class RemoteCodeError(EmbraceError, ValueError):
+    """``trust_remote_code=True`` was asked for; embrace never executes code from a repo."""
+
+
+# --- hub and cache -----------------------------------------------------------------
+
+
+class HfHubHTTPError(EmbraceError, OSError):
+    """An HTTP request to a hub failed; the message carries the status and the server's reason."""
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class RepositoryNotFoundError(HfHubHTTPError):
+    """The repository does not exist, or the token cannot see it."""
+
+
+class GatedRepoError(RepositoryNotFoundError):
+    """The repository exists but is gated: accept its terms and pass a token."""
+
+
+class RevisionNotFoundError(HfHubHTTPError):
+    """The repository exists but the branch, tag or commit does not."""
+
+
+class EntryNotFoundError(EmbraceError, FileNotFoundError):
+    """The repository and revision exist but the requested file does not."""
+
+
+class LocalEntryNotFoundError(EntryNotFoundError):
+    """Offline (or ``local_files_only=True``) and the file is not in the local cache."""
+
+
+class OfflineModeIsEnabled(EmbraceError, ConnectionError):
+    """A network call was attempted while ``HF_HUB_OFFLINE=1``."""
+
+
+class CacheNotFound(EmbraceError, FileNotFoundError):
+    """The cache directory to scan does not exist."""
+
+    def __init__(self, message: str, *, cache_dir: str | None = None) -> None:
+        super().__init__(message)
+        self.cache_dir = cache_dir
+
+
+# --- registries --------------------------------------------------------------------
+
+
+class UnknownKeyError(EmbraceError, KeyError):
+    """A registry lookup missed; the message lists the valid keys."""
+
+    def __str__(self) -> str:  # KeyError would otherwise repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+def unknown_key(kind: str, key: object, known: "list[str] | tuple[str, ...] | set[str]") -> UnknownKeyError:
+    """Build the error for a registry miss, listing every valid key (sorted)."""
+    listing = ", ".join(sorted(str(k) for k in known))
+    return UnknownKeyError(f"Unknown {kind} {key!r}. Valid values are: {listing}.")
