@@ -101,3 +101,14 @@ def unknown_key(kind: str, key: object, known: "list[str] | tuple[str, ...] | se
     """Build the error for a registry miss, listing every valid key (sorted)."""
     listing = ", ".join(sorted(str(k) for k in known))
     return UnknownKeyError(f"Unknown {kind} {key!r}. Valid values are: {listing}.")
+
+
+# --- paths -------------------------------------------------------------------------
+
+
+class DirectoryExpectedError(EmbraceError, NotADirectoryError):
+    """A folder was expected (to save into or load from) but the path names a file."""
+
+
+class HFValidationError(EmbraceError, ValueError):
+    """An argument such as a repo id, repo type or repo filename is malformed."""

@@ -20,5 +20,5 @@ def run(args: argparse.Namespace) -> int:
     print(f"python: {platform.python_version()} ({platform.platform()})")
     print(f"torch: {torch.__version__} (cuda available: {torch.cuda.is_available()})")
     print(f"HF_HUB_CACHE: {constants.hf_hub_cache()}")
-    print(f"HF_HUB_OFFLINE: {constants.hf_hub_offline()}")
+    print(f"HF_HUB_OFFLINE: {constants.is_offline_mode()}")
     return 0
