@@ -53,3 +53,14 @@ def _isolated_hub_cache(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("HF_HUB_CACHE", raising=False)
     monkeypatch.delenv("HUGGINGFACE_HUB_CACHE", raising=False)
     monkeypatch.delenv("HF_DATASETS_CACHE", raising=False)
+
+
+# Property-based tests: the same examples on every run (CI must not flake on a new random
+# draw) and no per-example deadline (2 busy cores make timings meaningless).
+try:
+    from hypothesis import settings as _hypothesis_settings
+
+    _hypothesis_settings.register_profile("embrace", derandomize=True, deadline=None, print_blob=True)
+    _hypothesis_settings.load_profile("embrace")
+except ImportError:  # pragma: no cover - hypothesis is in the test extra
+    pass

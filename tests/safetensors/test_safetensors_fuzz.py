@@ -82,7 +82,7 @@ def _edit_header(draw, blob: bytes) -> bytes:
         field = draw(st.sampled_from(["dtype", "shape", "data_offsets"]))
         if field == "dtype":
             target[field] = draw(st.sampled_from(CODES + JUNK_VALUES))
-        elif draw(st.booleans()) and isinstance(target[field], list) and target[field]:
+        elif draw(st.booleans()) and isinstance(target.get(field), list) and target[field]:
             position = draw(st.integers(0, len(target[field]) - 1))
             target[field][position] = draw(st.sampled_from(JUNK_VALUES) | st.integers(-2, 40))
         else:
