@@ -112,3 +112,36 @@ class DirectoryExpectedError(EmbraceError, NotADirectoryError):
 
 class HFValidationError(EmbraceError, ValueError):
     """An argument such as a repo id, repo type or repo filename is malformed."""
+
+
+# --- state dicts -------------------------------------------------------------------
+
+
+class StateDictError(SafetensorsError, RuntimeError):
+    """A state dict cannot be saved or loaded as asked: tensors share memory, or keys are
+    missing/unexpected under strict loading (a RuntimeError, like torch's own check)."""
+
+
+# --- tokenizers --------------------------------------------------------------------
+
+
+class TokenizerError(EmbraceError, ValueError):
+    """A tokenizer file, component or call is invalid (names the field/path and the fix)."""
+
+
+# --- hub client --------------------------------------------------------------------
+
+
+class ChecksumError(EmbraceError, OSError):
+    """A downloaded file does not match the hash the hub announced for it (corrupt or
+    tampered transfer). An OSError, like the reference's failed-consistency-check error;
+    nothing was placed in the cache, so retrying the download starts clean."""
+
+
+class CorruptedCacheException(EmbraceError, OSError):
+    """The hub cache has an entry that does not follow the cache layout (reported by
+    ``scan_cache_dir`` as a warning; the scan skips that repo and goes on)."""
+
+
+class LocalTokenNotFoundError(EmbraceError, OSError):
+    """``token=True`` was passed but no token is set (``HF_TOKEN`` or the token file)."""

@@ -20,6 +20,10 @@ import sys
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "run": ("embrace.cli.run", "load the real MiniLM checkpoint and run it (the `make run` job)"),
     "env": ("embrace.cli.env", "print versions and settings useful in bug reports"),
+    "hub": ("embrace.cli.hub", "run a local model hub (`serve`) and import folders into it (`import`)"),
+    "download": ("embrace.cli.download", "download files of a hub repo and print where they are"),
+    "upload": ("embrace.cli.upload", "upload a file or folder to a hub repo"),
+    "cache": ("embrace.cli.cache", "scan the hub cache or delete cached revisions"),
 }
 
 

@@ -1,9 +1,10 @@
 """Find one file of a model/tokenizer/dataset: in a local folder or in the hub cache.
 
 This is the single entry point loaders use (``config.json``, weights, tokenizer files).
-It never opens a socket by itself: files come from a local folder or from the hub cache.
-Downloading is the job of the hub client, which plugs in through :func:`set_downloader`;
-until one is registered, a file missing from the cache is reported with how to get it.
+Files come from a local folder or from the hub cache; a file missing from the cache is
+downloaded by the hub client (:func:`embrace.hub.download.download_for_resolve`, the default
+downloader, imported only when first needed) unless offline mode or ``local_files_only``
+forbids it. :func:`set_downloader` swaps the downloader (``None`` disables downloading).
 
 Example:
     >>> import os, tempfile
@@ -55,7 +56,25 @@ class Downloader(Protocol):
     ) -> str | None: ...
 
 
-_downloader: Downloader | None = None
+def _download_with_hub_client(
+    repo_id: str,
+    filename: str,
+    *,
+    revision: str,
+    cache_dir: str | os.PathLike | None,
+    token: str | bool | None,
+    repo_type: str,
+    force_download: bool,
+    required: bool,
+) -> str | None:
+    """The default downloader: the hub client, imported on first use (httpx is not needed before)."""
+    from embrace.hub.download import download_for_resolve
+
+    return download_for_resolve(repo_id, filename, revision=revision, cache_dir=cache_dir, token=token,
+                                repo_type=repo_type, force_download=force_download, required=required)
+
+
+_downloader: Downloader | None = _download_with_hub_client
 
 
 def set_downloader(downloader: Downloader | None) -> Downloader | None:
@@ -64,6 +83,8 @@ def set_downloader(downloader: Downloader | None) -> Downloader | None:
     Example:
         >>> previous = set_downloader(None)
         >>> set_downloader(previous) is None
+        True
+        >>> _downloader is previous
         True
     """
     global _downloader
@@ -117,7 +138,8 @@ def resolve_file(
 
     Example:
         >>> import tempfile
-        >>> resolve_file("org/model", "config.json", cache_dir=tempfile.mkdtemp())  # doctest: +ELLIPSIS
+        >>> resolve_file("org/model", "config.json", cache_dir=tempfile.mkdtemp(),
+        ...              local_files_only=True)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
         embrace.errors.LocalEntryNotFoundError: ...
@@ -173,7 +195,7 @@ def resolve_file(
     if offline:
         why = "local_files_only=True was passed" if local_files_only else "offline mode is on (HF_HUB_OFFLINE=1)"
     else:
-        why = "downloading is not available in this version of embrace"
+        why = "downloading is not available (no downloader is registered: set_downloader(None) was called)"
     raise LocalEntryNotFoundError(
         f"Cannot find '{repo_file}' of repo '{path}' at revision '{revision}' in the hub cache "
         f"('{repo_cache}'), and {why}. Download it where there is network (e.g. "

@@ -228,6 +228,7 @@ def test_local_files_only_is_named_in_the_error(cache, monkeypatch):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     with pytest.raises(LocalEntryNotFoundError, match="local_files_only=True was passed"):
         resolve_file("org/other", "config.json", cache_dir=cache, local_files_only=True)
+    monkeypatch.setattr(resolve_module, "_downloader", None)  # the hub client is the default downloader
     with pytest.raises(LocalEntryNotFoundError, match="downloading is not available"):
         resolve_file("org/other", "config.json", cache_dir=cache)
 
