@@ -52,6 +52,10 @@ _LAZY: dict[str, str] = {
     "PreTrainedModel": "embrace.modeling.modeling_utils",
     **{name: "embrace.models.bert" for name in _BERT},
     **{name: "embrace.auto" for name in _AUTO},
+    **{name: "embrace.models.llama" for name in ("LlamaConfig", "LlamaModel", "LlamaPreTrainedModel", "LlamaForCausalLM", "LlamaForSequenceClassification")},
+    **{name: "embrace.models.mistral" for name in ("MistralConfig", "MistralModel", "MistralPreTrainedModel", "MistralForCausalLM", "MistralForSequenceClassification")},
+    **{name: "embrace.models.qwen2" for name in ("Qwen2Config", "Qwen2Model", "Qwen2PreTrainedModel", "Qwen2ForCausalLM", "Qwen2ForSequenceClassification")},
+    **{name: "embrace.models.gpt2" for name in ("GPT2Config", "GPT2Model", "GPT2PreTrainedModel", "GPT2LMHeadModel", "GPT2DoubleHeadsModel", "GPT2ForSequenceClassification", "GPT2ForTokenClassification")},
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

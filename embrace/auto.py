@@ -26,20 +26,38 @@ from .errors import ConfigError, RemoteCodeError, unknown_key
 
 MODEL_TYPES: dict[str, str] = {
     "bert": "embrace.models.bert",
+    "llama": "embrace.models.llama",
+    "mistral": "embrace.models.mistral",
+    "qwen2": "embrace.models.qwen2",
+    "gpt2": "embrace.models.gpt2",
 }
 
 CONFIG_CLASSES: dict[str, str] = {
     "bert": "BertConfig",
+    "llama": "LlamaConfig",
+    "mistral": "MistralConfig",
+    "qwen2": "Qwen2Config",
+    "gpt2": "GPT2Config",
 }
 
 TASK_CLASSES: dict[str, dict[str, str]] = {
-    "AutoModel": {"bert": "BertModel"},
+    "AutoModel": {
+        "bert": "BertModel", "llama": "LlamaModel", "mistral": "MistralModel", "qwen2": "Qwen2Model",
+        "gpt2": "GPT2Model",
+    },
     "AutoModelForPreTraining": {"bert": "BertForPreTraining"},
     "AutoModelForMaskedLM": {"bert": "BertForMaskedLM"},
-    "AutoModelForCausalLM": {"bert": "BertLMHeadModel"},
-    "AutoModelForSequenceClassification": {"bert": "BertForSequenceClassification"},
+    "AutoModelForCausalLM": {
+        "bert": "BertLMHeadModel", "llama": "LlamaForCausalLM", "mistral": "MistralForCausalLM",
+        "qwen2": "Qwen2ForCausalLM", "gpt2": "GPT2LMHeadModel",
+    },
+    "AutoModelForSequenceClassification": {
+        "bert": "BertForSequenceClassification", "llama": "LlamaForSequenceClassification",
+        "mistral": "MistralForSequenceClassification", "qwen2": "Qwen2ForSequenceClassification",
+        "gpt2": "GPT2ForSequenceClassification",
+    },
     "AutoModelForMultipleChoice": {"bert": "BertForMultipleChoice"},
-    "AutoModelForTokenClassification": {"bert": "BertForTokenClassification"},
+    "AutoModelForTokenClassification": {"bert": "BertForTokenClassification", "gpt2": "GPT2ForTokenClassification"},
     "AutoModelForQuestionAnswering": {"bert": "BertForQuestionAnswering"},
     "AutoModelForNextSentencePrediction": {"bert": "BertForNextSentencePrediction"},
 }
@@ -49,7 +67,7 @@ _REGISTERED_CONFIGS: dict[str, type] = {}
 _REGISTERED_MODELS: dict[str, dict[type, type]] = {}
 
 # The keyword arguments that locate a file; AutoConfig and the model both need them.
-_HUB_KWARGS = ("cache_dir", "force_download", "local_files_only", "token", "revision", "subfolder")
+_HUB_KWARGS = ("cache_dir", "force_download", "local_files_only", "token", "revision", "subfolder", "gguf_file")
 
 
 def _load(model_type: str, class_name: str) -> type:
@@ -167,7 +185,7 @@ class _BaseAutoModelClass:
         _refuse_remote_code(kwargs)
         config = kwargs.pop("config", None)
         if config is None:
-            hub_kwargs = {k: kwargs[k] for k in _HUB_KWARGS if k in kwargs}
+            hub_kwargs = {k: kwargs.pop(k) for k in _HUB_KWARGS if k in kwargs}
             config, kwargs = AutoConfig.from_pretrained(
                 pretrained_model_name_or_path, return_unused_kwargs=True, **hub_kwargs, **kwargs
             )

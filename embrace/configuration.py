@@ -912,13 +912,19 @@ class PretrainedConfig:
                 "trust_remote_code=True was passed, but embrace never runs code from a repository. "
                 "Use a model type embrace implements, or load the model with the reference library."
             )
-        if kwargs.get("gguf_file") is not None:
-            raise ConfigError(
-                "gguf_file is not read by PretrainedConfig.from_pretrained; load GGUF checkpoints "
-                "with the model's from_pretrained or convert them to a folder with config.json."
-            )
-
+        gguf_file = kwargs.pop("gguf_file", None)
         path = os.fspath(pretrained_model_name_or_path)
+        if gguf_file is not None:
+            # A GGUF file carries its config as metadata; there is no config.json to read.
+            from embrace.io.gguf_mapping import load_gguf_config
+
+            gguf_path = resolve_file(
+                path, gguf_file, subfolder=subfolder, revision=revision, cache_dir=cache_dir,
+                local_files_only=local_files_only, token=token, force_download=force_download,
+            )
+            logger.info("loading configuration from GGUF file %s", gguf_path)
+            return load_gguf_config(gguf_path), kwargs
+
         direct_file = os.path.join(subfolder, path)
         if os.path.isfile(direct_file):
             resolved = direct_file

@@ -147,6 +147,43 @@ def make_attention_mask(
     return mask if boolean else bool_to_additive_mask(mask, dtype)
 
 
+def make_causal_decoder_mask(
+    attention_mask: torch.Tensor | None,
+    *,
+    batch_size: int,
+    query_length: int,
+    key_length: int,
+    sliding_window: int | None = None,
+    dtype: torch.dtype = torch.float32,
+    boolean: bool = False,
+    device: torch.device | str | None = None,
+) -> torch.Tensor | None:
+    """The self-attention mask of a decoder: padding, causality and an optional sliding window.
+
+    Like :func:`make_attention_mask` with ``is_causal=True`` (queries are the last
+    ``query_length`` of ``key_length`` positions), and with ``sliding_window`` a query at
+    position ``p`` also stops seeing keys at ``p - sliding_window`` and before.
+
+    Example:
+        >>> m = make_causal_decoder_mask(None, batch_size=1, query_length=3, key_length=3, sliding_window=2,
+        ...                              boolean=True)
+        >>> m[0, 0].int().tolist()
+        [[1, 0, 0], [1, 1, 0], [0, 1, 1]]
+    """
+    options = {"batch_size": batch_size, "query_length": query_length, "key_length": key_length, "device": device}
+    if sliding_window is None or key_length <= sliding_window:
+        # Every key lies inside the window: the plain causal mask is the answer.
+        return make_attention_mask(attention_mask, is_causal=True, dtype=dtype, boolean=boolean, **options)
+    keep = make_attention_mask(attention_mask, is_causal=True, boolean=True, **options)
+    if keep is None:
+        keep = causal_keep_mask(query_length, key_length, device)[None, None]  # (1, 1, q_len, kv_len)
+    q_pos = torch.arange(key_length - query_length, key_length, device=keep.device)
+    k_pos = torch.arange(key_length, device=keep.device)
+    in_window = k_pos[None, :] > q_pos[:, None] - sliding_window  # (q_len, kv_len)
+    mask = keep & in_window
+    return mask if boolean else bool_to_additive_mask(mask, dtype)
+
+
 def repeat_kv(hidden_states: torch.Tensor, n_rep: int) -> torch.Tensor:
     """Repeat key/value heads for grouped-query attention.
 

@@ -583,6 +583,7 @@ def load_pretrained(
         logger.warning("weights_only=False is ignored: embrace only reads tensors from pickle checkpoints.")
     for name in _OBSOLETE_OPTIONS:
         kwargs.pop(name, None)
+    gguf_file = kwargs.pop("gguf_file", None)
     if torch_dtype is not None and (dtype is None or (isinstance(dtype, str) and dtype == "auto")):
         dtype = torch_dtype  # the v4 spelling, used when `dtype` was left at its default
     if dtype is None:
@@ -615,6 +616,8 @@ def load_pretrained(
             )
         if cls.config_class is None:
             raise ValueError(f"{cls.__name__} has no config_class; pass config= explicitly.")
+        if gguf_file is not None and config is None:
+            kwargs["gguf_file"] = gguf_file  # the config comes from the GGUF metadata
         config, model_kwargs = cls.config_class.from_pretrained(config_source, return_unused_kwargs=True, **hub_kwargs, **kwargs)
     else:
         config = copy.deepcopy(config)
@@ -634,6 +637,8 @@ def load_pretrained(
         checkpoint = _Checkpoint.from_state_dict(state_dict)
     elif pretrained_model_name_or_path is None:
         raise ValueError(f"{cls.__name__}.from_pretrained(None, ...) needs state_dict= with the weights.")
+    elif gguf_file is not None:
+        checkpoint = _gguf_checkpoint(pretrained_model_name_or_path, gguf_file, config, hub_kwargs)
     else:
         files, sharded_metadata = resolve_checkpoint_files(
             pretrained_model_name_or_path, variant=variant, use_safetensors=use_safetensors, **hub_kwargs
@@ -682,6 +687,28 @@ def load_pretrained(
     if output_loading_info:
         return model, info.to_dict()
     return model
+
+
+def _gguf_checkpoint(path_or_repo_id: str, gguf_file: str, config: Any, hub_kwargs: dict[str, Any]) -> _Checkpoint:
+    """Dequantize a GGUF file (float32, as the reference) into a checkpoint the model loads from."""
+    from embrace.hub.resolve import resolve_file
+    from embrace.io.gguf import GGUFFile
+    from embrace.io.gguf_mapping import gguf_config_dict, gguf_state_dict
+
+    path = resolve_file(path_or_repo_id, gguf_file, **hub_kwargs)
+    logger.info("loading weights from GGUF file %s", path)
+    with GGUFFile(path) as gguf:
+        gguf_config = gguf_config_dict(gguf.metadata, gguf.tensors)
+        # Checked before dequantizing anything: a wrong family fails fast.
+        if gguf_config["model_type"] != config.model_type:
+            raise CheckpointError(
+                f"{path} holds a {gguf_config['model_type']!r} model but the config is {config.model_type!r}; load "
+                f"it with the {gguf_config['model_type']} classes (or an Auto class)."
+            )
+        state = gguf_state_dict(gguf, gguf_config)
+    # Fresh tensors nobody else holds: the model may adopt them without a copy.
+    entries = {name: _Entry(path, t.dtype, tuple(t.shape), tensor=t) for name, t in state.items()}
+    return _Checkpoint(entries, {}, None)
 
 
 def _keep_in_fp32(model: nn.Module, target: torch.dtype) -> None:

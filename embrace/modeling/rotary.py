@@ -82,7 +82,7 @@ def validate_rope_parameters(params: dict[str, Any]) -> None:
     """
     rope_type = params.get("rope_type", "default")
     if rope_type not in ROPE_INIT_FUNCTIONS:
-        raise unknown_key("rope_type", rope_type, list(ROPE_INIT_FUNCTIONS))
+        raise ConfigError(f"Unknown rope_type {rope_type!r} in rope_parameters; valid: {sorted(ROPE_INIT_FUNCTIONS)}.")
     missing = [key for key in _REQUIRED_KEYS.get(rope_type, ()) if key not in params]
     if missing:
         raise ConfigError(
