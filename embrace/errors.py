@@ -145,3 +145,47 @@ class CorruptedCacheException(EmbraceError, OSError):
 
 class LocalTokenNotFoundError(EmbraceError, OSError):
     """``token=True`` was passed but no token is set (``HF_TOKEN`` or the token file)."""
+
+
+class TokenizerInputError(EmbraceError, TypeError, ValueError):
+    """A tokenizer was called with input of the wrong type or shape. A TypeError (the kind of
+    mistake it is) and a ValueError (what the reference raises), so either ``except`` works."""
+
+
+# --- datasets loading --------------------------------------------------------------
+
+
+class DataFilesNotFoundError(EmbraceError, FileNotFoundError):
+    """No data file matches the given path or pattern (the message names the pattern and base folder)."""
+
+
+class EmptyDatasetError(EmbraceError, FileNotFoundError):
+    """A folder or repository holds no data file that a packaged loader can read."""
+
+
+class DatasetNotFoundError(EmbraceError, FileNotFoundError):
+    """``load_dataset`` got a path that is neither a local file/folder, a packaged format nor a hub repo."""
+
+
+class DatasetGenerationError(EmbraceError, ValueError):
+    """A data file could not be turned into Arrow (unreadable file, bad row); names the file and cause."""
+
+
+class DatasetGenerationCastError(DatasetGenerationError):
+    """Data files of one split disagree on columns or types; names the file, the column and both types."""
+
+
+# --- datasets ----------------------------------------------------------------------
+
+
+class ColumnNotFoundError(EmbraceError, ValueError, KeyError):
+    """A dataset column was named that does not exist (a ValueError like the reference's,
+    and a KeyError for code that treats a dataset like a mapping)."""
+
+    def __str__(self) -> str:  # KeyError would otherwise repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+class DatasetTransformError(EmbraceError, ValueError):
+    """A function given to ``map``/``filter`` returned something that cannot become rows
+    (not a dict, columns of the wrong length, values of mixed types)."""

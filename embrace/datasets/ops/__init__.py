@@ -1,0 +1,1 @@
+"""Dataset operations, one module per topic; ``arrow_dataset.Dataset`` attaches them as methods."""
