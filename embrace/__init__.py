@@ -56,6 +56,7 @@ _LAZY: dict[str, str] = {
     **{name: "embrace.models.mistral" for name in ("MistralConfig", "MistralModel", "MistralPreTrainedModel", "MistralForCausalLM", "MistralForSequenceClassification")},
     **{name: "embrace.models.qwen2" for name in ("Qwen2Config", "Qwen2Model", "Qwen2PreTrainedModel", "Qwen2ForCausalLM", "Qwen2ForSequenceClassification")},
     **{name: "embrace.models.gpt2" for name in ("GPT2Config", "GPT2Model", "GPT2PreTrainedModel", "GPT2LMHeadModel", "GPT2DoubleHeadsModel", "GPT2ForSequenceClassification", "GPT2ForTokenClassification")},
+    **{name: "embrace.generation" for name in ("GenerationConfig", "GenerationMixin", "LogitsProcessorList", "LogitsProcessor", "StoppingCriteriaList", "StoppingCriteria", "MaxLengthCriteria", "MaxTimeCriteria", "EosTokenCriteria", "StopStringCriteria", "TextStreamer", "TextIteratorStreamer", "MinLengthLogitsProcessor", "MinNewTokensLengthLogitsProcessor", "TemperatureLogitsWarper", "RepetitionPenaltyLogitsProcessor", "TopKLogitsWarper", "TopPLogitsWarper", "MinPLogitsWarper", "TypicalLogitsWarper", "EpsilonLogitsWarper", "EtaLogitsWarper", "NoRepeatNGramLogitsProcessor", "SequenceBiasLogitsProcessor", "NoBadWordsLogitsProcessor", "ForcedBOSTokenLogitsProcessor", "ForcedEOSTokenLogitsProcessor", "InfNanRemoveLogitsProcessor", "ExponentialDecayLengthPenalty", "LogitNormalization", "SuppressTokensAtBeginLogitsProcessor", "SuppressTokensLogitsProcessor")},
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

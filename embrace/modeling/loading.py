@@ -684,9 +684,23 @@ def load_pretrained(
     if device is not None:
         model.to(device)
     model.eval()
+    if pretrained_model_name_or_path is not None and gguf_file is None and model.can_generate():
+        _load_generation_config(model, pretrained_model_name_or_path, hub_kwargs)
     if output_loading_info:
         return model, info.to_dict()
     return model
+
+
+def _load_generation_config(model: Any, source: str, hub_kwargs: dict[str, Any]) -> None:
+    """Use the checkpoint's ``generation_config.json`` when it has one (else the model config's defaults)."""
+    from embrace.generation.configuration_utils import GenerationConfig
+
+    if os.path.isfile(source):
+        return
+    try:
+        model.generation_config = GenerationConfig.from_pretrained(source, **hub_kwargs)
+    except FileNotFoundError:
+        logger.info("No generation_config.json in %s; generation defaults come from the model config.", source)
 
 
 def _gguf_checkpoint(path_or_repo_id: str, gguf_file: str, config: Any, hub_kwargs: dict[str, Any]) -> _Checkpoint:

@@ -36,6 +36,7 @@ from embrace.errors import ConfigError
 from embrace.modeling.activations import ACT2FN
 from embrace.modeling.attention import ALL_ATTENTION_FUNCTIONS, causal_keep_mask, make_attention_mask
 from embrace.modeling.cache import Cache, DynamicCache, EncoderDecoderCache, cache_from_legacy
+from embrace.generation.utils import GenerationMixin
 from embrace.modeling.modeling_utils import PreTrainedModel
 from embrace.modeling.outputs import (
     BaseModelOutputWithPastAndCrossAttentions,
@@ -937,7 +938,7 @@ class BertForPreTraining(_BertLMHeadMixin, BertPreTrainedModel):
         return self._finish(output, return_dict)
 
 
-class BertLMHeadModel(_BertLMHeadMixin, BertPreTrainedModel):
+class BertLMHeadModel(_BertLMHeadMixin, BertPreTrainedModel, GenerationMixin):
     """BERT as a left-to-right language model (``config.is_decoder=True``).
 
     ``labels`` give the shifted next-token loss (``-100`` is ignored); extra loss options

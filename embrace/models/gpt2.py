@@ -28,6 +28,7 @@ from embrace.errors import ConfigError
 from embrace.modeling.activations import ACT2FN
 from embrace.modeling.attention import ALL_ATTENTION_FUNCTIONS, make_causal_decoder_mask
 from embrace.modeling.cache import Cache, DynamicCache, cache_from_legacy
+from embrace.generation.utils import GenerationMixin
 from embrace.modeling.modeling_utils import PreTrainedModel
 from embrace.modeling.outputs import (
     BaseModelOutputWithPastAndCrossAttentions,
@@ -402,7 +403,7 @@ class GPT2Model(GPT2PreTrainedModel):
         return self._finish(output, return_dict)
 
 
-class GPT2LMHeadModel(GPT2PreTrainedModel):
+class GPT2LMHeadModel(GPT2PreTrainedModel, GenerationMixin):
     """GPT-2 with the language-model head tied to ``wte``; ``labels`` give the shifted loss.
 
     Example:

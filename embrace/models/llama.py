@@ -33,6 +33,7 @@ from embrace.errors import ConfigError
 from embrace.modeling.activations import ACT2FN
 from embrace.modeling.attention import ALL_ATTENTION_FUNCTIONS, make_causal_decoder_mask
 from embrace.modeling.cache import Cache, DynamicCache, cache_from_legacy
+from embrace.generation.utils import GenerationMixin
 from embrace.modeling.modeling_utils import PreTrainedModel
 from embrace.modeling.norms import RMSNorm
 from embrace.modeling.outputs import (
@@ -433,7 +434,7 @@ def _check_loss_kwargs(owner: str, loss_kwargs: dict[str, Any]) -> None:
         )
 
 
-class LlamaForCausalLM(LlamaPreTrainedModel):
+class LlamaForCausalLM(LlamaPreTrainedModel, GenerationMixin):
     """Llama with the language-model head (``lm_head``, tied to the embeddings when the config says so).
 
     ``labels`` give the shifted next-token loss (``-100`` ignored); ``logits_to_keep=n``
