@@ -44,6 +44,13 @@ _AUTO = (
     "AutoModelForQuestionAnswering",
     "AutoModelForNextSentencePrediction",
 )
+_TOKENIZATION = (
+    "AutoTokenizer", "PreTrainedTokenizer", "PreTrainedTokenizerFast", "PreTrainedTokenizerBase", "BatchEncoding",
+    "BertTokenizer", "BertTokenizerFast", "DistilBertTokenizer", "DistilBertTokenizerFast", "RobertaTokenizer",
+    "RobertaTokenizerFast", "BartTokenizer", "BartTokenizerFast", "GPT2Tokenizer", "GPT2TokenizerFast",
+    "Qwen2Tokenizer", "Qwen2TokenizerFast", "LlamaTokenizer", "LlamaTokenizerFast", "T5Tokenizer",
+    "T5TokenizerFast", "AlbertTokenizer", "AlbertTokenizerFast",
+)
 
 # public name -> module that defines it
 _LAZY: dict[str, str] = {
@@ -52,6 +59,7 @@ _LAZY: dict[str, str] = {
     "PreTrainedModel": "embrace.modeling.modeling_utils",
     **{name: "embrace.models.bert" for name in _BERT},
     **{name: "embrace.auto" for name in _AUTO},
+    **{name: "embrace.tokenization" for name in _TOKENIZATION},
     **{name: "embrace.models.llama" for name in ("LlamaConfig", "LlamaModel", "LlamaPreTrainedModel", "LlamaForCausalLM", "LlamaForSequenceClassification")},
     **{name: "embrace.models.mistral" for name in ("MistralConfig", "MistralModel", "MistralPreTrainedModel", "MistralForCausalLM", "MistralForSequenceClassification")},
     **{name: "embrace.models.qwen2" for name in ("Qwen2Config", "Qwen2Model", "Qwen2PreTrainedModel", "Qwen2ForCausalLM", "Qwen2ForSequenceClassification")},

@@ -1,0 +1,197 @@
+"""Build an engine :class:`~embrace.tokenizers.Tokenizer` from legacy vocabulary files.
+
+* ``vocab.txt`` -> WordPiece with BERT's normalizer and pre-tokenizer
+  (``do_lower_case``, ``strip_accents``, ``tokenize_chinese_chars``).
+* ``vocab.json`` + ``merges.txt`` -> byte-level BPE (GPT-2, RoBERTa, BART, Qwen2).
+* SentencePiece ``.model`` -> BPE (Llama/Mistral: merges recovered from the piece scores,
+  byte fallback) or Unigram (T5, ALBERT, XLM-R), with the model's own normalization:
+  its precompiled charsmap, the dummy prefix ``▁`` and whitespace handling.
+
+The special-token layout (post-processor) is not set here: it belongs to the tokenizer
+class, which knows its special tokens.
+
+Example:
+    >>> import os, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> with open(os.path.join(folder, "vocab.txt"), "w") as f:
+    ...     _ = f.write("[UNK]\\nhello\\nworld\\n")
+    >>> wordpiece_from_vocab_txt(os.path.join(folder, "vocab.txt"), unk_token="[UNK]").encode("Hello World").tokens
+    ['hello', 'world']
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from ..errors import TokenizerError
+from ..tokenizers import Regex, Tokenizer, decoders, normalizers, pre_tokenizers
+from ..tokenizers.models import BPE, Unigram, WordPiece
+from . import sentencepiece_model as spm
+
+
+def read_vocab_txt(path: str) -> dict[str, int]:
+    """One token per line; the line number is its id."""
+    vocab: dict[str, int] = {}
+    with open(path, encoding="utf-8") as handle:
+        for index, line in enumerate(handle):
+            vocab.setdefault(line.rstrip("\n"), index)
+    if not vocab:
+        raise TokenizerError(f"{path} is empty: a vocab.txt needs one token per line.")
+    return vocab
+
+
+def wordpiece_from_vocab_txt(
+    vocab_file: str, *, unk_token: str = "[UNK]", do_lower_case: bool = True, strip_accents: "bool | None" = None,
+    tokenize_chinese_chars: bool = True, wordpieces_prefix: str = "##",
+) -> Tokenizer:
+    """BERT's WordPiece pipeline over a ``vocab.txt``."""
+    tokenizer = Tokenizer(WordPiece(read_vocab_txt(vocab_file), unk_token=str(unk_token),
+                                    continuing_subword_prefix=wordpieces_prefix))
+    tokenizer.normalizer = normalizers.BertNormalizer(
+        clean_text=True, handle_chinese_chars=tokenize_chinese_chars, strip_accents=strip_accents,
+        lowercase=do_lower_case,
+    )
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.decoder = decoders.WordPiece(prefix=wordpieces_prefix)
+    return tokenizer
+
+
+def read_vocab_and_merges(vocab_file: str, merges_file: str) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """``vocab.json`` (token -> id) and ``merges.txt`` (one ``a b`` pair per line, ``#version`` header)."""
+    try:
+        with open(vocab_file, encoding="utf-8") as handle:
+            vocab = json.load(handle)
+    except json.JSONDecodeError as exc:
+        raise TokenizerError(f"{vocab_file} is not valid JSON ({exc}).") from exc
+    if not isinstance(vocab, dict):
+        raise TokenizerError(f"{vocab_file} must hold a JSON object token -> id.")
+    merges = []
+    with open(merges_file, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            line = line.rstrip("\r\n")
+            if not line or (number == 1 and line.startswith("#version")):
+                continue
+            parts = line.split(" ")
+            if len(parts) != 2:
+                raise TokenizerError(f"{merges_file}, line {number}: expected two tokens separated by a space, got {line!r}.")
+            merges.append((parts[0], parts[1]))
+    return vocab, merges
+
+
+def byte_level_bpe(
+    vocab_file: str, merges_file: str, *, add_prefix_space: bool = False, trim_offsets: bool = True,
+    split_pattern: "str | None" = None, nfc: bool = False, unk_token: "str | None" = None,
+) -> Tokenizer:
+    """GPT-2-style byte-level BPE; with `split_pattern`, a regex split runs before the byte mapping
+    (Qwen2), and `nfc` adds NFC normalization."""
+    vocab, merges = read_vocab_and_merges(vocab_file, merges_file)
+    tokenizer = Tokenizer(BPE(vocab, merges, dropout=None, unk_token=unk_token, continuing_subword_prefix="",
+                              end_of_word_suffix="", fuse_unk=False))
+    if split_pattern is None:
+        tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=add_prefix_space)
+        tokenizer.decoder = decoders.ByteLevel()
+    else:
+        tokenizer.pre_tokenizer = pre_tokenizers.Sequence([
+            pre_tokenizers.Split(Regex(split_pattern), behavior="isolated", invert=False),
+            pre_tokenizers.ByteLevel(add_prefix_space=add_prefix_space, use_regex=False),
+        ])
+        tokenizer.decoder = decoders.ByteLevel()
+    if nfc:
+        tokenizer.normalizer = normalizers.NFC()
+    return tokenizer
+
+
+# --- SentencePiece ----------------------------------------------------------------------------
+
+
+def _merges_from_pieces(vocab: dict[str, int], scores: dict[str, float]) -> list[tuple[str, str]]:
+    """BPE merges implied by a SentencePiece BPE vocabulary.
+
+    SentencePiece merges the adjacent pair whose joined piece has the best score; so every
+    split ``a + b`` of a piece with both halves in the vocabulary is a merge, ranked by the
+    joined piece's score (then by id, which is the same order SentencePiece wrote them in).
+    """
+    merges = []
+    for piece, piece_id in vocab.items():
+        for cut in range(1, len(piece)):
+            left, right = piece[:cut], piece[cut:]
+            if left in vocab and right in vocab:
+                merges.append((-scores[piece], piece_id, vocab[left], vocab[right], left, right))
+    merges.sort()
+    return [(left, right) for *_, left, right in merges]
+
+
+def _spm_normalizer(spec: spm.NormalizerSpec) -> list[Any]:
+    steps: list[Any] = []
+    if spec.precompiled_charsmap:
+        steps.append(normalizers.Precompiled(spec.precompiled_charsmap))
+    if spec.remove_extra_whitespaces:  # SentencePiece trims the ends and collapses runs of spaces
+        steps += [normalizers.Strip(left=True, right=True), normalizers.Replace(Regex(" {2,}"), " ")]
+    return steps
+
+
+def sentencepiece_tokenizer(model_file: str, *, add_prefix_space: bool = True) -> tuple[Tokenizer, spm.ModelProto]:
+    """The engine equivalent of a SentencePiece model; also returns the parsed proto.
+
+    Pieces of type control/unknown/user-defined are kept at their ids (the tokenizer class
+    marks the ones it uses as special tokens).
+    """
+    proto = spm.load_model(model_file)
+    spec, trainer = proto.normalizer_spec, proto.trainer_spec
+    replacement = "\u2581"
+    if trainer.model_type == spm.BPE:
+        vocab = {p.piece: i for i, p in enumerate(proto.pieces)}
+        scores = {p.piece: p.score for p in proto.pieces}
+        normal = {p.piece: i for i, p in enumerate(proto.pieces) if p.type in (spm.NORMAL, spm.USER_DEFINED)}
+        model = BPE(vocab, _merges_from_pieces(normal, scores), unk_token=trainer.unk_piece, fuse_unk=True,
+                    byte_fallback=trainer.byte_fallback, dropout=None)
+    elif trainer.model_type == spm.UNIGRAM:
+        model = Unigram([(p.piece, p.score) for p in proto.pieces], unk_id=trainer.unk_id,
+                        byte_fallback=trainer.byte_fallback)
+    else:
+        raise TokenizerError(
+            f"{model_file}: SentencePiece model type {trainer.model_type} (word/char) is not supported; only "
+            "Unigram and BPE models are."
+        )
+    tokenizer = Tokenizer(model)
+    steps = _spm_normalizer(spec)
+    prefix = spec.add_dummy_prefix and add_prefix_space
+    if trainer.model_type == spm.BPE:
+        # Llama-style BPE, as SentencePiece does it: one ▁ in front, every space turned into ▁,
+        # and the whole text is one "word" (merges may join runs of spaces). A leading space
+        # therefore gives two ▁ (the reference's Metaspace pre-tokenizer would give one).
+        if prefix:
+            steps.append(normalizers.Prepend(replacement))
+        steps.append(normalizers.Replace(" ", replacement))
+        tokenizer.normalizer = normalizers.Sequence(steps) if len(steps) > 1 else steps[0]
+        sequence = [decoders.Replace(replacement, " "), decoders.ByteFallback(), decoders.Fuse()]
+        if prefix:
+            sequence.append(decoders.Strip(content=" ", left=1))
+        tokenizer.decoder = decoders.Sequence(sequence)
+    else:
+        if steps:
+            tokenizer.normalizer = normalizers.Sequence(steps) if len(steps) > 1 else steps[0]
+        scheme = "always" if prefix else "never"
+        tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement=replacement, prepend_scheme=scheme)
+        tokenizer.decoder = decoders.Metaspace(replacement=replacement, prepend_scheme=scheme)
+    return tokenizer, proto
+
+
+def special_pieces(proto: spm.ModelProto) -> list[str]:
+    """Pieces SentencePiece never splits: control, unknown and user-defined ones."""
+    return [p.piece for p in proto.pieces if p.type in (spm.CONTROL, spm.UNKNOWN, spm.USER_DEFINED)]
+
+
+def require_file(kwargs: dict[str, Any], argument: str, cls_name: str, filename: str) -> str:
+    """The path passed as `argument`, or a clear error naming the expected file."""
+    path = kwargs.get(argument)
+    if path is None:
+        raise TokenizerError(
+            f"{cls_name} needs its vocabulary: pass {argument}='{filename}' (or tokenizer_file='tokenizer.json'), "
+            "or load a folder holding those files with from_pretrained()."
+        )
+    if not os.path.isfile(path):
+        raise TokenizerError(f"{cls_name}: {argument}={path!r} does not exist or is not a file.")
+    return os.fspath(path)
