@@ -49,7 +49,8 @@ _TOKENIZATION = (
     "BertTokenizer", "BertTokenizerFast", "DistilBertTokenizer", "DistilBertTokenizerFast", "RobertaTokenizer",
     "RobertaTokenizerFast", "BartTokenizer", "BartTokenizerFast", "GPT2Tokenizer", "GPT2TokenizerFast",
     "Qwen2Tokenizer", "Qwen2TokenizerFast", "LlamaTokenizer", "LlamaTokenizerFast", "T5Tokenizer",
-    "T5TokenizerFast", "AlbertTokenizer", "AlbertTokenizerFast",
+    "T5TokenizerFast", "AlbertTokenizer", "AlbertTokenizerFast", "XLNetTokenizer", "XLNetTokenizerFast",
+    "XLMRobertaTokenizer", "XLMRobertaTokenizerFast", "MarianTokenizer",
 )
 
 # public name -> module that defines it

@@ -46,6 +46,9 @@ TOKENIZER_PRESETS: dict[str, str] = {
     "mistral": "LlamaTokenizer",
     "t5": "T5Tokenizer",
     "albert": "AlbertTokenizer",
+    "xlnet": "XLNetTokenizer",
+    "xlm-roberta": "XLMRobertaTokenizer",
+    "marian": "MarianTokenizer",
 }
 
 
@@ -89,7 +92,11 @@ class AutoTokenizer:
         refuse_remote_code(trust_remote_code)
         hub = dict(cache_dir=cache_dir, revision=revision, local_files_only=local_files_only, token=token,
                    force_download=force_download, subfolder=subfolder)
-        tokenizer_cls = cls._pick_class(pretrained_model_name_or_path, hub, tokenizer_type)
+        if kwargs.get("gguf_file") is not None and tokenizer_type is None:
+            # A GGUF file describes its whole pipeline; the reference gives it the generic class too.
+            tokenizer_cls = PreTrainedTokenizer
+        else:
+            tokenizer_cls = cls._pick_class(pretrained_model_name_or_path, hub, tokenizer_type)
         return tokenizer_cls.from_pretrained(pretrained_model_name_or_path, use_fast=use_fast, **hub, **kwargs)
 
     @staticmethod

@@ -195,3 +195,59 @@ def require_file(kwargs: dict[str, Any], argument: str, cls_name: str, filename:
     if not os.path.isfile(path):
         raise TokenizerError(f"{cls_name}: {argument}={path!r} does not exist or is not a file.")
     return os.fspath(path)
+
+
+def fairseq_sentencepiece(model_file: str, *, add_prefix_space: bool = True,
+                          mask_token: str = "<mask>") -> tuple[Tokenizer, spm.ModelProto]:
+    """A SentencePiece Unigram model with fairseq's ids (XLM-RoBERTa).
+
+    fairseq puts ``<s>, <pad>, </s>, <unk>`` at ids 0-3 and shifts every other piece up by
+    one (SentencePiece's own ``<unk>, <s>, </s>`` at 0-2 are replaced); ``<mask>`` comes last.
+    """
+    tokenizer, proto = sentencepiece_tokenizer(model_file, add_prefix_space=add_prefix_space)
+    if proto.trainer_spec.model_type != spm.UNIGRAM:
+        raise TokenizerError(f"{model_file}: XLM-RoBERTa expects a SentencePiece Unigram model, found a BPE one.")
+    pieces = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
+    pieces += [(p.piece, p.score) for p in proto.pieces[3:]] + [(mask_token, 0.0)]
+    tokenizer.model = Unigram(pieces, unk_id=3, byte_fallback=False)
+    return tokenizer, proto
+
+
+def prepend_text_cleanup(tokenizer: Tokenizer, *, remove_space: bool, keep_accents: bool,
+                         do_lower_case: bool) -> None:
+    """ALBERT/XLNet clean text before SentencePiece sees it: collapse whitespace, turn LaTeX
+    quotes (````` and ``''``) into ``"``, strip accents (NFKD, then drop the combining marks)
+    unless `keep_accents`, and lower-case when `do_lower_case`."""
+    steps: list[Any] = []
+    if remove_space:
+        steps += [normalizers.Strip(left=True, right=True), normalizers.Replace(Regex(r"\s+"), " ")]
+    steps += [normalizers.Replace("``", '"'), normalizers.Replace("''", '"')]
+    if not keep_accents:
+        steps += [normalizers.NFKD(), normalizers.StripAccents()]
+    if do_lower_case:
+        steps.append(normalizers.Lowercase())
+    if tokenizer.normalizer is not None:
+        steps.append(tokenizer.normalizer)
+    tokenizer.normalizer = normalizers.Sequence(steps)
+
+
+def vocab_sentencepiece(model_file: str, vocab: dict[str, int], *, unk_token: str) -> Tokenizer:
+    """Segment with a SentencePiece Unigram model but take ids from a separate ``vocab.json`` (Marian).
+
+    The engine's Unigram is laid out in the ``vocab.json`` id order with the model's scores.
+    Entries the model lacks (the other language's pieces, special tokens) get the model's
+    lowest score, which keeps the unknown-character penalty where SentencePiece has it.
+    """
+    tokenizer, proto = sentencepiece_tokenizer(model_file)
+    if proto.trainer_spec.model_type != spm.UNIGRAM:
+        raise TokenizerError(f"{model_file}: Marian expects a SentencePiece Unigram model, found a BPE one.")
+    scores = {p.piece: p.score for p in proto.pieces if p.type in (spm.NORMAL, spm.USER_DEFINED)}
+    by_id = sorted(vocab.items(), key=lambda item: item[1])
+    if [index for _, index in by_id] != list(range(len(by_id))):
+        raise TokenizerError("vocab.json ids must be 0..n-1 without gaps or repeats; re-save the vocabulary.")
+    if unk_token not in vocab:
+        raise TokenizerError(f"vocab.json has no entry for the unknown token {unk_token!r}; add it or pass unk_token.")
+    floor = min(scores.values(), default=0.0)
+    tokenizer.model = Unigram([(token, scores.get(token, floor)) for token, _ in by_id], unk_id=vocab[unk_token],
+                              byte_fallback=False)
+    return tokenizer

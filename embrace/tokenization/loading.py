@@ -90,6 +90,11 @@ def load_tokenizer(cls: type, path: "str | os.PathLike", *, hub: dict[str, Any],
                    overrides: dict[str, Any]) -> "PreTrainedTokenizer":
     """Build `cls` from the files of `path` (a folder or a cached repo id); `overrides` win over the config."""
     refuse_remote_code(trust_remote_code)
+    gguf_file = overrides.pop("gguf_file", None)
+    if gguf_file is not None:  # everything comes from the GGUF metadata, as in the reference
+        from .gguf import load_gguf_tokenizer
+
+        return load_gguf_tokenizer(cls, path, gguf_file, hub=hub, overrides=overrides)
     config_path = optional_file(path, TOKENIZER_CONFIG_FILE, hub)
     init_kwargs = read_json(config_path) if config_path else {}
     for key in _NOT_INIT_KWARGS:

@@ -7,7 +7,8 @@ a sequence. With a ``tokenizer.json`` the file's pipeline is used as is.
 
 Layouts: BERT ``[CLS] A [SEP] B [SEP]``; RoBERTa/BART/XLM-R ``<s> A </s></s> B </s>``;
 GPT-2/Qwen2 nothing; Llama ``<s> A`` (when ``add_bos_token``); T5 ``A </s> B </s>``;
-ALBERT ``[CLS] A [SEP] B [SEP]``.
+ALBERT ``[CLS] A [SEP] B [SEP]``;
+XLNet ``A <sep> B <sep> <cls>`` (padded on the left); Marian ``A </s>``.
 
 Example:
     >>> import os, tempfile
@@ -21,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 from typing import Any
@@ -187,13 +189,24 @@ class T5Tokenizer(_SentencePiece):
 
 
 class AlbertTokenizer(_SentencePiece):
-    """ALBERT's SentencePiece Unigram, framing inputs as ``[CLS] A [SEP] B [SEP]``."""
+    """ALBERT's SentencePiece Unigram, framing inputs as ``[CLS] A [SEP] B [SEP]``.
+
+    Before SentencePiece, text is cleaned like ALBERT does: whitespace collapsed
+    (``remove_space``), LaTeX quotes made plain, accents stripped unless ``keep_accents``,
+    lower-cased when ``do_lower_case``.
+    """
 
     vocab_files_names = {"vocab_file": "spiece.model"}
-    model_input_names = ["input_ids", "token_type_ids", "attention_mask"]
     _defaults = dict(do_lower_case=True, remove_space=True, keep_accents=False, bos_token="[CLS]",
                      eos_token="[SEP]", unk_token="<unk>", sep_token="[SEP]", pad_token="<pad>", cls_token="[CLS]",
                      mask_token="[MASK]")
+
+    def _build_backend(self, kwargs: dict[str, Any]) -> Tokenizer:
+        tokenizer = super()._build_backend(kwargs)
+        converters.prepend_text_cleanup(tokenizer, remove_space=bool(kwargs.get("remove_space", True)),
+                                        keep_accents=bool(kwargs.get("keep_accents")),
+                                        do_lower_case=bool(kwargs.get("do_lower_case")))
+        return tokenizer
 
     def _post_processor(self) -> Any:
         cls, sep = self.cls_token, self.sep_token
@@ -201,13 +214,121 @@ class AlbertTokenizer(_SentencePiece):
                          [(cls, self.cls_token_id), (sep, self.sep_token_id)])
 
 
+class XLNetTokenizer(AlbertTokenizer):
+    """XLNet's SentencePiece Unigram: ``A <sep> <cls>`` and ``A <sep> B <sep> <cls>``, padded on the left.
+
+    The classification token comes last (segment id 2), which is why padding goes left.
+    """
+
+    padding_side = "left"
+    _defaults = dict(do_lower_case=False, remove_space=True, keep_accents=False, bos_token="<s>", eos_token="</s>",
+                     unk_token="<unk>", sep_token="<sep>", pad_token="<pad>", cls_token="<cls>", mask_token="<mask>",
+                     additional_special_tokens=["<eop>", "<eod>"])
+
+    def _post_processor(self) -> Any:
+        cls, sep = self.cls_token, self.sep_token
+        return _template(f"$A:0 {sep}:0 {cls}:2", f"$A:0 {sep}:0 $B:1 {sep}:1 {cls}:2",
+                         [(sep, self.sep_token_id), (cls, self.cls_token_id)])
+
+
+class XLMRobertaTokenizer(_SentencePiece):
+    """XLM-RoBERTa: SentencePiece Unigram with fairseq's ids, framing inputs as ``<s> A </s></s> B </s>``.
+
+    Ids 0-3 are ``<s> <pad> </s> <unk>``, the model's pieces follow shifted by one, ``<mask>`` is last.
+    """
+
+    vocab_files_names = {"vocab_file": "sentencepiece.bpe.model"}
+    _defaults = dict(bos_token="<s>", eos_token="</s>", sep_token="</s>", cls_token="<s>", unk_token="<unk>",
+                     pad_token="<pad>", mask_token="<mask>", add_prefix_space=True)
+
+    def _build_backend(self, kwargs: dict[str, Any]) -> Tokenizer:
+        model_file = converters.require_file(kwargs, "vocab_file", type(self).__name__, "sentencepiece.bpe.model")
+        tokenizer, _ = converters.fairseq_sentencepiece(
+            model_file, add_prefix_space=kwargs.get("add_prefix_space") is not False,
+            mask_token=str(kwargs["mask_token"]))
+        tokenizer.add_special_tokens([str(kwargs[name]) for name in
+                                      ("bos_token", "pad_token", "eos_token", "unk_token", "mask_token")])
+        return tokenizer
+
+    def _post_processor(self) -> Any:
+        cls, sep = self.cls_token, self.sep_token
+        return _template(f"{cls}:0 $A:0 {sep}:0", f"{cls}:0 $A:0 {sep}:0 {sep}:0 $B:0 {sep}:0",
+                         [(cls, self.cls_token_id), (sep, self.sep_token_id)])
+
+
+class MarianTokenizer(_SentencePiece):
+    """Marian (OPUS-MT): ``source.spm`` segments inputs, ``target.spm`` segments ``text_target``;
+    ids come from the shared ``vocab.json``. Layout ``A </s>`` (pairs ``A B </s>``).
+
+    Language codes such as ``>>fra<<`` in the vocabulary are matched as whole tokens.
+    """
+
+    vocab_files_names = {"source_spm": "source.spm", "target_spm": "target.spm", "vocab": "vocab.json"}
+    _defaults = dict(source_lang=None, target_lang=None, unk_token="<unk>", eos_token="</s>", pad_token="<pad>",
+                     model_max_length=512, separate_vocabs=False)
+
+    def _build_backend(self, kwargs: dict[str, Any]) -> Tokenizer:
+        name = type(self).__name__
+        vocab_file = converters.require_file(kwargs, "vocab", name, "vocab.json")
+        vocab, _ = converters.read_vocab_and_merges(vocab_file, os.devnull)
+        unk = str(kwargs["unk_token"])
+        engines = [converters.vocab_sentencepiece(converters.require_file(kwargs, key, name, filename), vocab,
+                                                  unk_token=unk)
+                   for key, filename in (("source_spm", "source.spm"), ("target_spm", "target.spm"))]
+        codes = [token for token in vocab if token.startswith(">>") and token.endswith("<<")]
+        for engine in engines:
+            if codes:
+                engine.add_tokens(codes)
+            engine.add_special_tokens([str(kwargs[key]) for key in ("eos_token", "unk_token", "pad_token")])
+        self._target_tokenizer = engines[1]
+        return engines[0]
+
+    def _post_processor(self) -> Any:
+        eos = self.eos_token
+        processor = _template(f"$A:0 {eos}:0", f"$A:0 $B:0 {eos}:0", [(eos, self.eos_token_id)])
+        target = getattr(self, "_target_tokenizer", None)
+        if target is not None:
+            target.post_processor = copy.deepcopy(processor)
+        return processor
+
+    def __call__(self, text: Any = None, text_pair: Any = None, text_target: Any = None,
+                 text_pair_target: Any = None, **kwargs: Any) -> Any:
+        """Encode `text` with the source model and `text_target` with the target model (as ``labels``).
+
+        Example:
+            >>> MarianTokenizer.__call__.__doc__.splitlines()[0].startswith("Encode")
+            True
+        """
+        target = getattr(self, "_target_tokenizer", None)
+        if text_target is None or target is None:
+            return super().__call__(text, text_pair, text_target=text_target, text_pair_target=text_pair_target,
+                                    **kwargs)
+        source_engine = self._tokenizer
+        self._tokenizer = target
+        try:
+            labels = super().__call__(text_target, text_pair_target, **kwargs)
+        finally:
+            self._tokenizer = source_engine
+        if text is None:
+            return labels
+        result = super().__call__(text, text_pair, **kwargs)
+        result["labels"] = labels["input_ids"]
+        return result
+
+    def save_vocabulary(self, save_directory: str, filename_prefix: "str | None" = None) -> tuple[str, ...]:
+        """Copy ``vocab.json``, ``source.spm`` and ``target.spm``."""
+        return sum((_copy_file(self.init_kwargs.get(key), save_directory, filename_prefix, filename)
+                    for key, filename in self.vocab_files_names.items()), ())
+
+
 # class name -> class; the "...Fast" names are the same classes (one engine, no slow/fast split).
 PRESETS: dict[str, type] = {
     cls.__name__: cls
     for cls in (BertTokenizer, DistilBertTokenizer, RobertaTokenizer, BartTokenizer, GPT2Tokenizer, Qwen2Tokenizer,
-                LlamaTokenizer, T5Tokenizer, AlbertTokenizer)
+                LlamaTokenizer, T5Tokenizer, AlbertTokenizer, XLNetTokenizer, XLMRobertaTokenizer)
 }
 PRESETS.update({name + "Fast": cls for name, cls in list(PRESETS.items())})
+PRESETS["MarianTokenizer"] = MarianTokenizer  # the reference has no fast Marian class
 
 BertTokenizerFast = BertTokenizer
 DistilBertTokenizerFast = DistilBertTokenizer
@@ -218,5 +339,7 @@ Qwen2TokenizerFast = Qwen2Tokenizer
 LlamaTokenizerFast = LlamaTokenizer
 T5TokenizerFast = T5Tokenizer
 AlbertTokenizerFast = AlbertTokenizer
+XLNetTokenizerFast = XLNetTokenizer
+XLMRobertaTokenizerFast = XLMRobertaTokenizer
 
 __all__ = sorted(PRESETS)

@@ -849,12 +849,17 @@ class WordPiece(Model):
         self._unk_token = unk_token
         self._max_input_chars_per_word = int(max_input_chars_per_word)
         self._continuing_subword_prefix = continuing_subword_prefix
+        # word -> its pieces; real text repeats words a lot, and the greedy search costs
+        # O(len * longest token) dictionary probes per word.
+        self._cache: dict[str, tuple[Token, ...]] = {}
+        self._cache_capacity = _DEFAULT_CACHE_CAPACITY
         self._set_vocab(_check_vocab(vocab or {}, "WordPiece"))
 
     def _set_vocab(self, vocab: dict[str, int]) -> None:
         self._vocab = vocab
         self._vocab_r = _reverse_vocab(vocab)
         self._max_token_chars = max((len(t) for t in vocab), default=0)
+        self._cache.clear()
 
     @staticmethod
     def read_file(vocab: str | os.PathLike[str]) -> dict[str, int]:
@@ -890,9 +895,9 @@ class WordPiece(Model):
         """A WordPiece model with the vocabulary (and unk / prefix) of a BPE model."""
         wp = cls(bpe.get_vocab())
         if bpe.unk_token is not None:
-            wp._unk_token = bpe.unk_token
+            wp.unk_token = bpe.unk_token
         if bpe.continuing_subword_prefix is not None:
-            wp._continuing_subword_prefix = bpe.continuing_subword_prefix
+            wp.continuing_subword_prefix = bpe.continuing_subword_prefix
         return wp
 
     @property
@@ -902,6 +907,7 @@ class WordPiece(Model):
     @unk_token.setter
     def unk_token(self, value: str) -> None:
         self._unk_token = value
+        self._cache.clear()
 
     @property
     def continuing_subword_prefix(self) -> str:
@@ -910,6 +916,7 @@ class WordPiece(Model):
     @continuing_subword_prefix.setter
     def continuing_subword_prefix(self, value: str) -> None:
         self._continuing_subword_prefix = value
+        self._cache.clear()
 
     @property
     def max_input_chars_per_word(self) -> int:
@@ -918,6 +925,7 @@ class WordPiece(Model):
     @max_input_chars_per_word.setter
     def max_input_chars_per_word(self, value: int) -> None:
         self._max_input_chars_per_word = int(value)
+        self._cache.clear()
 
     def token_to_id(self, token: str) -> int | None:
         return self._vocab.get(token)
@@ -939,7 +947,25 @@ class WordPiece(Model):
             )
         return [Token(idx, self._unk_token, (0, len(sequence)))]
 
+    def _clear_cache(self) -> None:
+        """Forget every cached word."""
+        self._cache.clear()
+
+    def _resize_cache(self, capacity: int) -> None:
+        """Change how many words the cache may hold (0 disables it)."""
+        self._cache_capacity = int(capacity)
+        self._cache.clear()
+
     def tokenize(self, sequence: str) -> list[Token]:
+        hit = self._cache.get(sequence)
+        if hit is not None:
+            return list(hit)
+        tokens = self._greedy_pieces(sequence)
+        if len(sequence) < _CACHE_MAX_LENGTH and len(self._cache) < self._cache_capacity:
+            self._cache[sequence] = tuple(tokens)
+        return tokens
+
+    def _greedy_pieces(self, sequence: str) -> list[Token]:
         n = len(sequence)
         if n > self._max_input_chars_per_word:
             return self._unk(sequence)
