@@ -30,6 +30,13 @@ MODEL_TYPES: dict[str, str] = {
     "mistral": "embrace.models.mistral",
     "qwen2": "embrace.models.qwen2",
     "gpt2": "embrace.models.gpt2",
+    "roberta": "embrace.models.roberta",
+    "xlm-roberta": "embrace.models.xlm_roberta",
+    "camembert": "embrace.models.camembert",
+    "distilbert": "embrace.models.distilbert",
+    "electra": "embrace.models.electra",
+    "albert": "embrace.models.albert",
+    "deberta-v2": "embrace.models.deberta_v2",
 }
 
 CONFIG_CLASSES: dict[str, str] = {
@@ -38,27 +45,62 @@ CONFIG_CLASSES: dict[str, str] = {
     "mistral": "MistralConfig",
     "qwen2": "Qwen2Config",
     "gpt2": "GPT2Config",
+    "roberta": "RobertaConfig",
+    "xlm-roberta": "XLMRobertaConfig",
+    "camembert": "CamembertConfig",
+    "distilbert": "DistilBertConfig",
+    "electra": "ElectraConfig",
+    "albert": "AlbertConfig",
+    "deberta-v2": "DebertaV2Config",
 }
 
 TASK_CLASSES: dict[str, dict[str, str]] = {
     "AutoModel": {
         "bert": "BertModel", "llama": "LlamaModel", "mistral": "MistralModel", "qwen2": "Qwen2Model",
-        "gpt2": "GPT2Model",
+        "gpt2": "GPT2Model", "roberta": "RobertaModel", "xlm-roberta": "XLMRobertaModel",
+        "camembert": "CamembertModel", "distilbert": "DistilBertModel", "electra": "ElectraModel",
+        "albert": "AlbertModel", "deberta-v2": "DebertaV2Model",
     },
-    "AutoModelForPreTraining": {"bert": "BertForPreTraining"},
-    "AutoModelForMaskedLM": {"bert": "BertForMaskedLM"},
+    "AutoModelForPreTraining": {
+        "bert": "BertForPreTraining", "electra": "ElectraForPreTraining", "albert": "AlbertForPreTraining",
+    },
+    "AutoModelForMaskedLM": {
+        "bert": "BertForMaskedLM", "roberta": "RobertaForMaskedLM", "xlm-roberta": "XLMRobertaForMaskedLM",
+        "camembert": "CamembertForMaskedLM", "distilbert": "DistilBertForMaskedLM", "electra": "ElectraForMaskedLM",
+        "albert": "AlbertForMaskedLM", "deberta-v2": "DebertaV2ForMaskedLM",
+    },
     "AutoModelForCausalLM": {
         "bert": "BertLMHeadModel", "llama": "LlamaForCausalLM", "mistral": "MistralForCausalLM",
-        "qwen2": "Qwen2ForCausalLM", "gpt2": "GPT2LMHeadModel",
+        "qwen2": "Qwen2ForCausalLM", "gpt2": "GPT2LMHeadModel", "roberta": "RobertaForCausalLM",
+        "xlm-roberta": "XLMRobertaForCausalLM", "camembert": "CamembertForCausalLM", "electra": "ElectraForCausalLM",
     },
     "AutoModelForSequenceClassification": {
         "bert": "BertForSequenceClassification", "llama": "LlamaForSequenceClassification",
         "mistral": "MistralForSequenceClassification", "qwen2": "Qwen2ForSequenceClassification",
-        "gpt2": "GPT2ForSequenceClassification",
+        "gpt2": "GPT2ForSequenceClassification", "roberta": "RobertaForSequenceClassification",
+        "xlm-roberta": "XLMRobertaForSequenceClassification", "camembert": "CamembertForSequenceClassification",
+        "distilbert": "DistilBertForSequenceClassification", "electra": "ElectraForSequenceClassification",
+        "albert": "AlbertForSequenceClassification", "deberta-v2": "DebertaV2ForSequenceClassification",
     },
-    "AutoModelForMultipleChoice": {"bert": "BertForMultipleChoice"},
-    "AutoModelForTokenClassification": {"bert": "BertForTokenClassification", "gpt2": "GPT2ForTokenClassification"},
-    "AutoModelForQuestionAnswering": {"bert": "BertForQuestionAnswering"},
+    "AutoModelForMultipleChoice": {
+        "bert": "BertForMultipleChoice", "roberta": "RobertaForMultipleChoice",
+        "xlm-roberta": "XLMRobertaForMultipleChoice", "camembert": "CamembertForMultipleChoice",
+        "distilbert": "DistilBertForMultipleChoice", "electra": "ElectraForMultipleChoice",
+        "albert": "AlbertForMultipleChoice", "deberta-v2": "DebertaV2ForMultipleChoice",
+    },
+    "AutoModelForTokenClassification": {
+        "bert": "BertForTokenClassification", "gpt2": "GPT2ForTokenClassification",
+        "roberta": "RobertaForTokenClassification", "xlm-roberta": "XLMRobertaForTokenClassification",
+        "camembert": "CamembertForTokenClassification", "distilbert": "DistilBertForTokenClassification",
+        "electra": "ElectraForTokenClassification", "albert": "AlbertForTokenClassification",
+        "deberta-v2": "DebertaV2ForTokenClassification",
+    },
+    "AutoModelForQuestionAnswering": {
+        "bert": "BertForQuestionAnswering", "roberta": "RobertaForQuestionAnswering",
+        "xlm-roberta": "XLMRobertaForQuestionAnswering", "camembert": "CamembertForQuestionAnswering",
+        "distilbert": "DistilBertForQuestionAnswering", "electra": "ElectraForQuestionAnswering",
+        "albert": "AlbertForQuestionAnswering", "deberta-v2": "DebertaV2ForQuestionAnswering",
+    },
     "AutoModelForNextSentencePrediction": {"bert": "BertForNextSentencePrediction"},
 }
 

@@ -1,0 +1,528 @@
+"""RoBERTa: BERT with padding-aware position ids, its own LM head and classification head.
+
+The encoder is BERT's, unchanged (:mod:`embrace.models.bert`); what differs is
+
+* positions start at ``pad_token_id + 1`` and padding tokens keep position ``pad_token_id``
+  (fairseq's numbering), so the position table has a padding row;
+* the masked/causal LM head is ``lm_head`` (dense, gelu, ``layer_norm``, decoder);
+* sequence classification reads the first token through ``dense`` + tanh + ``out_proj``
+  instead of BERT's pooler.
+
+XLM-RoBERTa and CamemBERT are these classes under other names (see ``xlm_roberta.py`` and
+``camembert.py``). The helpers :func:`sequence_classification_loss` and
+:func:`span_prediction_loss` are shared by the other encoder families.
+
+Example:
+    >>> import torch
+    >>> from embrace.models.roberta import RobertaConfig, RobertaModel
+    >>> config = RobertaConfig(vocab_size=100, hidden_size=32, num_hidden_layers=2,
+    ...                        num_attention_heads=4, intermediate_size=37)
+    >>> out = RobertaModel(config).eval()(torch.tensor([[0, 5, 7, 2, 1]]))
+    >>> out.last_hidden_state.shape
+    torch.Size([1, 5, 32])
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, ClassVar
+
+import torch
+from torch import nn
+
+from embrace.modeling.activations import ACT2FN
+from embrace.modeling.cache import Cache
+from embrace.modeling.outputs import (
+    CausalLMOutputWithCrossAttentions,
+    MaskedLMOutput,
+    MultipleChoiceModelOutput,
+    QuestionAnsweringModelOutput,
+    SequenceClassifierOutput,
+    TokenClassifierOutput,
+)
+from embrace.models.bert import (
+    BertConfig,
+    BertEmbeddings,
+    BertForSequenceClassification,
+    BertModel,
+    BertPreTrainedModel,
+    HiddenSelection,
+    OptTensor,
+    Tensor,
+    _causal_lm_loss,
+    _classifier_dropout,
+    _extras,
+    _keep_positions,
+)
+from embrace.utils.logging import get_logger
+
+logger = get_logger(__name__)
+
+# The loss options a causal LM head accepts besides ``labels`` (gradient accumulation & co).
+CAUSAL_LM_LOSS_KWARGS = ("num_items_in_batch", "ignore_index", "shift_labels")
+
+
+def sequence_classification_loss(model: nn.Module, logits: Tensor, labels: Tensor) -> OptTensor:
+    """Regression / single-label / multi-label loss by ``model.config.problem_type`` (inferred when unset).
+
+    Shared by every encoder family's ``...ForSequenceClassification``; ``model`` needs
+    ``config`` and ``num_labels``.
+
+    Example:
+        >>> import torch
+        >>> from types import SimpleNamespace
+        >>> model = SimpleNamespace(config=SimpleNamespace(problem_type=None), num_labels=3)
+        >>> loss = sequence_classification_loss(model, torch.zeros(2, 3), torch.tensor([0, 2]))
+        >>> round(loss.item(), 4), model.config.problem_type
+        (1.0986, 'single_label_classification')
+    """
+    return BertForSequenceClassification._loss(model, logits, labels)
+
+
+def span_prediction_loss(
+    start_logits: Tensor, end_logits: Tensor, start_positions: OptTensor, end_positions: OptTensor
+) -> OptTensor:
+    """Mean of the start and end cross-entropies; out-of-range positions are clamped then ignored.
+
+    Example:
+        >>> import torch
+        >>> logits = torch.zeros(1, 4)
+        >>> round(span_prediction_loss(logits, logits, torch.tensor([1]), torch.tensor([[2]])).item(), 4)
+        1.3863
+    """
+    if start_positions is None or end_positions is None:
+        return None
+    # Some pipelines give (batch, 1) positions.
+    start_positions = start_positions.squeeze(-1) if start_positions.dim() > 1 else start_positions
+    end_positions = end_positions.squeeze(-1) if end_positions.dim() > 1 else end_positions
+    ignored = start_logits.size(1)
+    start_positions, end_positions = start_positions.clamp(0, ignored), end_positions.clamp(0, ignored)
+    start_loss = nn.functional.cross_entropy(start_logits, start_positions, ignore_index=ignored)
+    end_loss = nn.functional.cross_entropy(end_logits, end_positions, ignore_index=ignored)
+    return (start_loss + end_loss) / 2
+
+
+def split_span_logits(logits: Tensor) -> tuple[Tensor, Tensor]:
+    """``(batch, seq, 2)`` -> start and end logits, each ``(batch, seq)`` and contiguous."""
+    start, end = (t.squeeze(-1).contiguous() for t in logits.split(1, dim=-1))
+    return start, end
+
+
+def flatten_choices(tensor: OptTensor) -> OptTensor:
+    """``(batch, choices, ...)`` -> ``(batch * choices, ...)`` for multiple-choice heads."""
+    if tensor is None:
+        return None
+    return tensor.reshape(-1, *tensor.shape[2:])
+
+
+class RobertaConfig(BertConfig):
+    """Configuration of a RoBERTa model; BERT's fields with roberta-base's defaults and special ids.
+
+    Example:
+        >>> config = RobertaConfig()
+        >>> config.model_type, config.vocab_size, config.pad_token_id, config.bos_token_id
+        ('roberta', 50265, 1, 0)
+    """
+
+    model_type = "roberta"
+
+    vocab_size: int = 50265
+    pad_token_id: int | None = 1
+    bos_token_id: int | None = 0
+    eos_token_id: int | list[int] | None = 2
+
+
+def create_position_ids_from_input_ids(input_ids: Tensor, padding_idx: int, past_key_values_length: int = 0) -> Tensor:
+    """Number the non-padding tokens ``padding_idx + 1, ...``; padding tokens get ``padding_idx``.
+
+    Example:
+        >>> import torch
+        >>> create_position_ids_from_input_ids(torch.tensor([[0, 7, 8, 1, 1]]), padding_idx=1)
+        tensor([[2, 3, 4, 1, 1]])
+    """
+    keep = input_ids.ne(padding_idx).int()
+    return ((torch.cumsum(keep, dim=1).type_as(keep) + past_key_values_length) * keep).long() + padding_idx
+
+
+class RobertaEmbeddings(BertEmbeddings):
+    """BERT's embeddings with fairseq position numbering (and a padding row in the position table).
+
+    Without ``input_ids`` (``inputs_embeds`` only) padding cannot be seen, so positions are
+    simply ``padding_idx + 1 ...``.
+
+    Example:
+        >>> import torch
+        >>> config = RobertaConfig(vocab_size=10, hidden_size=8, num_attention_heads=2)
+        >>> RobertaEmbeddings(config)(input_ids=torch.tensor([[0, 3, 1]])).shape
+        torch.Size([1, 3, 8])
+    """
+
+    def __init__(self, config: RobertaConfig) -> None:
+        super().__init__(config)
+        self.padding_idx = config.pad_token_id
+        self.position_embeddings = nn.Embedding(
+            config.max_position_embeddings, config.hidden_size, padding_idx=self.padding_idx
+        )
+
+    def forward(
+        self, input_ids: OptTensor = None, token_type_ids: OptTensor = None, position_ids: OptTensor = None,
+        inputs_embeds: OptTensor = None, past_key_values_length: int = 0,
+    ) -> Tensor:
+        if position_ids is None:
+            if input_ids is not None:
+                position_ids = create_position_ids_from_input_ids(input_ids, self.padding_idx, past_key_values_length)
+            else:
+                batch, seq = inputs_embeds.shape[:2]
+                first = self.padding_idx + 1
+                position_ids = torch.arange(first, first + seq, device=inputs_embeds.device).expand(batch, -1)
+        return super().forward(input_ids, token_type_ids, position_ids, inputs_embeds, past_key_values_length)
+
+
+class RobertaLMHead(nn.Module):
+    """``dense -> gelu -> layer_norm -> decoder``; ``decoder.bias`` is tied to ``bias``.
+
+    Example:
+        >>> import torch
+        >>> config = RobertaConfig(vocab_size=10, hidden_size=8, num_attention_heads=2)
+        >>> RobertaLMHead(config)(torch.zeros(1, 2, 8)).shape
+        torch.Size([1, 2, 10])
+    """
+
+    def __init__(self, config: RobertaConfig) -> None:
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.layer_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.decoder = nn.Linear(config.hidden_size, config.vocab_size)
+        self.bias = nn.Parameter(torch.zeros(config.vocab_size))
+
+    def forward(self, features: Tensor) -> Tensor:
+        # Always the exact (erf) gelu, whatever config.hidden_act says.
+        return self.decoder(self.layer_norm(ACT2FN["gelu"](self.dense(features))))  # (batch, seq, vocab)
+
+
+class RobertaClassificationHead(nn.Module):
+    """Sentence classifier on the first (``<s>``) token: dropout, dense, tanh, dropout, ``out_proj``.
+
+    Example:
+        >>> import torch
+        >>> config = RobertaConfig(hidden_size=8, num_attention_heads=2, num_labels=3)
+        >>> RobertaClassificationHead(config)(torch.zeros(2, 5, 8)).shape
+        torch.Size([2, 3])
+    """
+
+    def __init__(self, config: RobertaConfig) -> None:
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.dropout = _classifier_dropout(config)
+        self.out_proj = nn.Linear(config.hidden_size, config.num_labels)
+
+    def forward(self, features: Tensor) -> Tensor:
+        x = self.dropout(features[:, 0, :])  # (batch, hidden)
+        x = self.dropout(torch.tanh(self.dense(x)))
+        return self.out_proj(x)  # (batch, num_labels)
+
+
+class RobertaPreTrainedModel(BertPreTrainedModel):
+    """Shared base of the RoBERTa models (config class, weight init, the body they build).
+
+    Example:
+        >>> config = RobertaConfig(vocab_size=10, hidden_size=8, num_attention_heads=2, num_hidden_layers=1)
+        >>> model = RobertaForMaskedLM(config)
+        >>> model.lm_head.decoder.weight is model.roberta.embeddings.word_embeddings.weight
+        True
+    """
+
+    config_class = RobertaConfig
+    base_model_prefix = "roberta"
+    # The reference builds RoBERTa heads body-first but XLM-R / CamemBERT heads body-last;
+    # the order fixes named_parameters() names of tied weights and seeded initial weights.
+    _body_first: ClassVar[bool] = True
+
+    @classmethod
+    def _body(cls, config: RobertaConfig, add_pooling_layer: bool) -> "RobertaModel":
+        """The base model the heads wrap; families that rename RoBERTa return their own class."""
+        return RobertaModel(config, add_pooling_layer=add_pooling_layer)
+
+    def _build(self, add_pooling_layer: bool, **head: Callable[[], nn.Module]) -> None:
+        """Create and register ``self.roberta`` and the head modules (factories) in the family's order."""
+        parts = list(head.items())
+        body = ("roberta", lambda: self._body(self.config, add_pooling_layer))
+        for name, make in [body, *parts] if self._body_first else [*parts, body]:
+            setattr(self, name, make())
+
+    @torch.no_grad()
+    def _init_weights(self, module: nn.Module) -> None:
+        super()._init_weights(module)
+        if isinstance(module, RobertaLMHead):
+            module.bias.zero_()
+
+
+class RobertaModel(RobertaPreTrainedModel, BertModel):
+    """The RoBERTa body: :class:`RobertaEmbeddings`, BERT's encoder and (optionally) its pooler.
+
+    Takes the same arguments as :class:`~embrace.models.bert.BertModel`.
+
+    Example:
+        >>> import torch
+        >>> config = RobertaConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2)
+        >>> RobertaModel(config)(torch.tensor([[0, 3, 4, 2]])).pooler_output.shape
+        torch.Size([1, 16])
+    """
+
+    _no_split_modules = ["RobertaEmbeddings", "BertLayer"]
+
+    def __init__(self, config: RobertaConfig, add_pooling_layer: bool = True) -> None:
+        super().__init__(config, add_pooling_layer=add_pooling_layer)
+        self.embeddings = RobertaEmbeddings(config)
+        self.post_init()  # initialises only the replaced embeddings
+
+
+class _RobertaLMHeadMixin:
+    """Tying and output-embedding accessors of the heads that own ``lm_head``."""
+
+    _tied_weights_keys = {
+        "lm_head.decoder.weight": "roberta.embeddings.word_embeddings.weight",
+        "lm_head.decoder.bias": "lm_head.bias",
+    }
+
+    def get_output_embeddings(self) -> nn.Linear:
+        return self.lm_head.decoder
+
+    def set_output_embeddings(self, new_embeddings: nn.Linear) -> None:
+        self.lm_head.decoder = new_embeddings
+
+
+class RobertaForCausalLM(_RobertaLMHeadMixin, RobertaPreTrainedModel):
+    """RoBERTa as a left-to-right LM (``config.is_decoder=True``); shifted next-token loss.
+
+    Example:
+        >>> import torch
+        >>> config = RobertaConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1,
+        ...                        num_attention_heads=2, is_decoder=True)
+        >>> out = RobertaForCausalLM(config)(torch.tensor([[0, 3, 4]]), labels=torch.tensor([[0, 3, 4]]))
+        >>> out.logits.shape, out.loss.ndim
+        (torch.Size([1, 3, 50]), 0)
+    """
+
+    def __init__(self, config: RobertaConfig) -> None:
+        super().__init__(config)
+        if not config.is_decoder:
+            logger.warning(f"{type(self).__name__} is meant to be a decoder: set is_decoder=True in its config.")
+        self._build(False, lm_head=lambda: RobertaLMHead(config))
+        self.post_init()
+
+    @classmethod
+    def can_generate(cls) -> bool:
+        return True
+
+    def forward(
+        self, input_ids: OptTensor = None, attention_mask: OptTensor = None, token_type_ids: OptTensor = None,
+        position_ids: OptTensor = None, head_mask: OptTensor = None, inputs_embeds: OptTensor = None,
+        encoder_hidden_states: OptTensor = None, encoder_attention_mask: OptTensor = None, labels: OptTensor = None,
+        past_key_values: Cache | tuple | None = None, use_cache: bool | None = None,
+        output_attentions: bool | None = None, output_hidden_states: HiddenSelection = None,
+        return_dict: bool | None = None, logits_to_keep: int | Tensor = 0, **loss_kwargs: Any,
+    ) -> CausalLMOutputWithCrossAttentions | tuple:
+        unknown = [k for k in loss_kwargs if k not in CAUSAL_LM_LOSS_KWARGS]
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}.forward got unexpected keyword arguments {unknown}; the extra loss "
+                f"options it accepts are {list(CAUSAL_LM_LOSS_KWARGS)}."
+            )
+        if labels is not None:
+            use_cache = False
+        outputs = self.roberta(
+            input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
+            encoder_hidden_states, encoder_attention_mask, past_key_values, use_cache,
+            output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
+        )
+        logits = self.lm_head(_keep_positions(outputs.last_hidden_state, logits_to_keep))
+        loss = None if labels is None else _causal_lm_loss(logits, labels, self.config.vocab_size, **loss_kwargs)
+        output = CausalLMOutputWithCrossAttentions(
+            loss=loss, logits=logits, past_key_values=outputs.past_key_values, **_extras(outputs),
+            cross_attentions=outputs.cross_attentions,
+        )
+        return self._finish(output, return_dict)
+
+
+class RobertaForMaskedLM(_RobertaLMHeadMixin, RobertaPreTrainedModel):
+    """RoBERTa with the masked-LM head; ``labels`` of ``-100`` are ignored.
+
+    Example:
+        >>> import torch
+        >>> config = RobertaConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2)
+        >>> RobertaForMaskedLM(config)(torch.tensor([[0, 3, 4, 2]])).logits.shape
+        torch.Size([1, 4, 50])
+    """
+
+    def __init__(self, config: RobertaConfig) -> None:
+        super().__init__(config)
+        if config.is_decoder:
+            logger.warning(f"{type(self).__name__} needs bidirectional attention: set is_decoder=False.")
+        self._build(False, lm_head=lambda: RobertaLMHead(config))
+        self.post_init()
+
+    def forward(
+        self, input_ids: OptTensor = None, attention_mask: OptTensor = None, token_type_ids: OptTensor = None,
+        position_ids: OptTensor = None, head_mask: OptTensor = None, inputs_embeds: OptTensor = None,
+        encoder_hidden_states: OptTensor = None, encoder_attention_mask: OptTensor = None, labels: OptTensor = None,
+        output_attentions: bool | None = None, output_hidden_states: HiddenSelection = None,
+        return_dict: bool | None = None,
+    ) -> MaskedLMOutput | tuple:
+        outputs = self.roberta(
+            input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
+            encoder_hidden_states, encoder_attention_mask,
+            output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
+        )
+        logits = self.lm_head(outputs.last_hidden_state)
+        loss = None
+        if labels is not None:
+            loss = nn.functional.cross_entropy(logits.view(-1, self.config.vocab_size), labels.view(-1))
+        return self._finish(MaskedLMOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
+
+
+class RobertaForSequenceClassification(RobertaPreTrainedModel):
+    """RoBERTa with :class:`RobertaClassificationHead`; the loss follows ``config.problem_type``.
+
+    Example:
+        >>> import torch
+        >>> config = RobertaConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1,
+        ...                        num_attention_heads=2, num_labels=3)
+        >>> RobertaForSequenceClassification(config)(torch.tensor([[0, 3, 4, 2]])).logits.shape
+        torch.Size([1, 3])
+    """
+
+    def __init__(self, config: RobertaConfig) -> None:
+        super().__init__(config)
+        self.num_labels = config.num_labels
+        self._build(False, classifier=lambda: RobertaClassificationHead(config))
+        self.post_init()
+
+    def forward(
+        self, input_ids: OptTensor = None, attention_mask: OptTensor = None, token_type_ids: OptTensor = None,
+        position_ids: OptTensor = None, head_mask: OptTensor = None, inputs_embeds: OptTensor = None,
+        labels: OptTensor = None, output_attentions: bool | None = None,
+        output_hidden_states: HiddenSelection = None, return_dict: bool | None = None,
+    ) -> SequenceClassifierOutput | tuple:
+        outputs = self.roberta(
+            input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
+            output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
+        )
+        logits = self.classifier(outputs.last_hidden_state)
+        loss = None if labels is None else sequence_classification_loss(self, logits, labels)
+        return self._finish(SequenceClassifierOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
+
+
+class RobertaForMultipleChoice(RobertaPreTrainedModel):
+    """RoBERTa scoring ``num_choices`` candidates (inputs ``(batch, num_choices, seq)``) from the pooler.
+
+    Example:
+        >>> import torch
+        >>> config = RobertaConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2)
+        >>> RobertaForMultipleChoice(config)(torch.tensor([[[0, 3, 2], [0, 5, 2]]])).logits.shape
+        torch.Size([1, 2])
+    """
+
+    def __init__(self, config: RobertaConfig) -> None:
+        super().__init__(config)
+        self._build(
+            True, dropout=lambda: nn.Dropout(config.hidden_dropout_prob),
+            classifier=lambda: nn.Linear(config.hidden_size, 1),
+        )
+        self.post_init()
+
+    def forward(
+        self, input_ids: OptTensor = None, token_type_ids: OptTensor = None, attention_mask: OptTensor = None,
+        labels: OptTensor = None, position_ids: OptTensor = None, head_mask: OptTensor = None,
+        inputs_embeds: OptTensor = None, output_attentions: bool | None = None,
+        output_hidden_states: HiddenSelection = None, return_dict: bool | None = None,
+    ) -> MultipleChoiceModelOutput | tuple:
+        if (input_ids is None) == (inputs_embeds is None):
+            raise ValueError("You must specify exactly one of input_ids or inputs_embeds")
+        num_choices = (input_ids if input_ids is not None else inputs_embeds).shape[1]
+        outputs = self.roberta(
+            flatten_choices(input_ids), flatten_choices(attention_mask), flatten_choices(token_type_ids),
+            flatten_choices(position_ids), head_mask, flatten_choices(inputs_embeds),
+            output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
+        )
+        logits = self.classifier(self.dropout(outputs.pooler_output)).view(-1, num_choices)  # (batch, choices)
+        loss = None if labels is None else nn.functional.cross_entropy(logits, labels)
+        return self._finish(MultipleChoiceModelOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
+
+
+class RobertaForTokenClassification(RobertaPreTrainedModel):
+    """RoBERTa with a per-token linear classifier.
+
+    Example:
+        >>> import torch
+        >>> config = RobertaConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1,
+        ...                        num_attention_heads=2, num_labels=5)
+        >>> RobertaForTokenClassification(config)(torch.tensor([[0, 3, 4, 2]])).logits.shape
+        torch.Size([1, 4, 5])
+    """
+
+    def __init__(self, config: RobertaConfig) -> None:
+        super().__init__(config)
+        self.num_labels = config.num_labels
+        self._build(
+            False, dropout=lambda: _classifier_dropout(config),
+            classifier=lambda: nn.Linear(config.hidden_size, config.num_labels),
+        )
+        self.post_init()
+
+    def forward(
+        self, input_ids: OptTensor = None, attention_mask: OptTensor = None, token_type_ids: OptTensor = None,
+        position_ids: OptTensor = None, head_mask: OptTensor = None, inputs_embeds: OptTensor = None,
+        labels: OptTensor = None, output_attentions: bool | None = None,
+        output_hidden_states: HiddenSelection = None, return_dict: bool | None = None,
+    ) -> TokenClassifierOutput | tuple:
+        outputs = self.roberta(
+            input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
+            output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
+        )
+        logits = self.classifier(self.dropout(outputs.last_hidden_state))  # (batch, seq, num_labels)
+        loss = None
+        if labels is not None:
+            loss = nn.functional.cross_entropy(logits.view(-1, self.num_labels), labels.view(-1))
+        return self._finish(TokenClassifierOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
+
+
+class RobertaForQuestionAnswering(RobertaPreTrainedModel):
+    """RoBERTa predicting answer-span start and end logits.
+
+    Example:
+        >>> import torch
+        >>> config = RobertaConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2)
+        >>> RobertaForQuestionAnswering(config)(torch.tensor([[0, 3, 4, 2]])).end_logits.shape
+        torch.Size([1, 4])
+    """
+
+    def __init__(self, config: RobertaConfig) -> None:
+        super().__init__(config)
+        self.num_labels = config.num_labels
+        self._build(False, qa_outputs=lambda: nn.Linear(config.hidden_size, config.num_labels))
+        self.post_init()
+
+    def forward(
+        self, input_ids: OptTensor = None, attention_mask: OptTensor = None, token_type_ids: OptTensor = None,
+        position_ids: OptTensor = None, head_mask: OptTensor = None, inputs_embeds: OptTensor = None,
+        start_positions: OptTensor = None, end_positions: OptTensor = None, output_attentions: bool | None = None,
+        output_hidden_states: HiddenSelection = None, return_dict: bool | None = None,
+    ) -> QuestionAnsweringModelOutput | tuple:
+        outputs = self.roberta(
+            input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
+            output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
+        )
+        start_logits, end_logits = split_span_logits(self.qa_outputs(outputs.last_hidden_state))
+        loss = span_prediction_loss(start_logits, end_logits, start_positions, end_positions)
+        output = QuestionAnsweringModelOutput(
+            loss=loss, start_logits=start_logits, end_logits=end_logits, **_extras(outputs)
+        )
+        return self._finish(output, return_dict)
+
+
+__all__ = [
+    "RobertaConfig", "RobertaEmbeddings", "RobertaLMHead", "RobertaClassificationHead", "RobertaPreTrainedModel",
+    "RobertaModel", "RobertaForCausalLM", "RobertaForMaskedLM", "RobertaForSequenceClassification",
+    "RobertaForMultipleChoice", "RobertaForTokenClassification", "RobertaForQuestionAnswering",
+    "create_position_ids_from_input_ids", "sequence_classification_loss", "span_prediction_loss",
+]
