@@ -40,6 +40,7 @@ import typing
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, TypeVar
 
 from embrace.errors import ConfigError, DirectoryExpectedError, RemoteCodeError
+from embrace.hub.push import PushToHubMixin
 from embrace.hub.resolve import resolve_file
 from embrace.utils.logging import get_logger, warning_once
 
@@ -359,7 +360,7 @@ _PUSH_KWARGS = frozenset(
 )
 
 
-class PretrainedConfig:
+class PretrainedConfig(PushToHubMixin):
     """Base class of model configurations: typed fields, validation, ``config.json`` I/O.
 
     Subclasses set ``model_type`` and declare fields as annotated class attributes with
@@ -1026,11 +1027,6 @@ class PretrainedConfig:
         unknown = sorted(set(kwargs) - _PUSH_KWARGS)
         if unknown:
             raise TypeError(f"save_pretrained() got unexpected keyword arguments {unknown}.")
-        if push_to_hub:
-            raise NotImplementedError(
-                "push_to_hub=True is not available yet in embrace: save locally, then upload the "
-                "folder with the hub client."
-            )
         save_directory = os.fspath(save_directory)
         if os.path.isfile(save_directory):
             raise DirectoryExpectedError(
@@ -1048,6 +1044,10 @@ class PretrainedConfig:
         output_file = os.path.join(save_directory, CONFIG_NAME)
         self.to_json_file(output_file, use_diff=True)
         logger.info("Configuration saved in %s", output_file)
+        if push_to_hub:
+            from embrace.hub.push import push_folder
+
+            push_folder(save_directory, default_message="Upload config", **kwargs)
 
 
 def _label_id(key: Any) -> int:

@@ -457,8 +457,6 @@ def test_save_pretrained_rejects_bad_targets(tmp_path):
         BertConfig().save_pretrained(a_file)
     with pytest.raises(TypeError, match="bogus"):
         BertConfig().save_pretrained(tmp_path, bogus=1)
-    with pytest.raises(NotImplementedError, match="push_to_hub"):
-        BertConfig().save_pretrained(tmp_path / "x", push_to_hub=True)
     config = PretrainedConfig()
     config.num_beams = 4
     with pytest.raises(ConfigError, match="generation_config"):

@@ -73,3 +73,43 @@ class PushToHubMixin:
                 revision=revision,
                 create_pr=create_pr,
             )
+
+
+def push_folder(
+    folder: str,
+    *,
+    default_message: str,
+    token: bool | str | None = None,
+    repo_id: str | None = None,
+    private: bool | None = None,
+    commit_message: str | None = None,
+    commit_description: str | None = None,
+    revision: str | None = None,
+    create_pr: bool | None = None,
+) -> Any:
+    """Upload a folder just written by ``save_pretrained(..., push_to_hub=True)`` in one commit.
+
+    The repo defaults to the folder's name, like the reference, and is created when missing.
+
+    Example:
+        >>> push_folder("/tmp/x", default_message="Upload config", repo_id="a/b/c")
+        Traceback (most recent call last):
+        ...
+        embrace.errors.HFValidationError: Repo id must be 'name' or 'org/name', got 'a/b/c'.
+    """
+    import os
+
+    from embrace.hub.api import HfApi
+
+    repo_id = repo_id or os.path.basename(os.path.normpath(folder))
+    validate_repo_id(repo_id)
+    api = HfApi(token=token)
+    api.create_repo(repo_id, private=private, exist_ok=True)
+    return api.upload_folder(
+        repo_id=repo_id,
+        folder_path=folder,
+        commit_message=commit_message or default_message,
+        commit_description=commit_description,
+        revision=revision,
+        create_pr=create_pr,
+    )

@@ -343,7 +343,9 @@ def save_pretrained(
         logger.info("Model weights saved in %s", os.path.join(save_directory, weights_name))
 
     if push_to_hub:
-        _push_folder(save_directory, token=token, **hub_options)
+        from embrace.hub.push import push_folder
+
+        push_folder(save_directory, default_message="Upload model", token=token, **hub_options)
 
 
 def _remove_stale_files(folder: str, weights_name: str, index_name: str, split: StateDictSplit) -> None:
@@ -365,19 +367,3 @@ def _remove_stale_files(folder: str, weights_name: str, index_name: str, split: 
         os.remove(os.path.join(folder, weights_name))
     if not split.is_sharded and os.path.isfile(os.path.join(folder, index_name)):
         os.remove(os.path.join(folder, index_name))
-
-
-def _push_folder(folder: str, *, token: str | bool | None, **options: Any) -> Any:
-    """Upload ``folder`` in one commit with embrace's hub client (creating the repo if needed)."""
-    from embrace.hub.api import HfApi
-
-    api = HfApi(token=token)
-    repo_id = options.pop("repo_id", None) or os.path.basename(os.path.normpath(folder))
-    api.create_repo(repo_id, private=options.pop("private", None), exist_ok=True)
-    return api.upload_folder(
-        repo_id=repo_id,
-        folder_path=folder,
-        commit_message=options.pop("commit_message", None) or "Upload model",
-        revision=options.pop("revision", None),
-        create_pr=options.pop("create_pr", None),
-    )

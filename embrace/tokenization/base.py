@@ -24,6 +24,7 @@ import os
 from typing import Any, Iterable
 
 from ..errors import TokenizerError, TokenizerInputError
+from ..hub.push import PushToHubMixin
 from ..tokenizers import AddedToken, Encoding, Tokenizer
 from ..utils.logging import get_logger
 from . import loading
@@ -84,7 +85,11 @@ def _type_error(what: str, value: Any) -> TokenizerInputError:
     )
 
 
-class PreTrainedTokenizer(ModelInputsMixin):
+# save_pretrained(push_to_hub=True, ...) options forwarded to the upload
+_PUSH_OPTIONS = frozenset({"repo_id", "commit_message", "commit_description", "token", "private", "create_pr", "revision"})
+
+
+class PreTrainedTokenizer(ModelInputsMixin, PushToHubMixin):
     """A tokenizer with the reference's API, backed by an engine :class:`Tokenizer`.
 
     Build it from an engine object (``tokenizer_object=``), a ``tokenizer.json``
@@ -831,14 +836,18 @@ class PreTrainedTokenizer(ModelInputsMixin):
                         **kwargs: Any) -> tuple[str, ...]:
         """Write tokenizer.json, tokenizer_config.json, special_tokens_map.json (+ chat template and the
         class's legacy vocabulary files); returns the written paths."""
-        if push_to_hub:
-            raise TokenizerError("push_to_hub=True is not supported here; save, then upload the folder with embrace.hub.")
+        push_options = {k: kwargs.pop(k) for k in list(kwargs) if k in _PUSH_OPTIONS}
         unknown = sorted(set(kwargs) - {"save_jinja_files"})
         if unknown:
             raise TypeError(f"save_pretrained() got unexpected keyword argument(s) {unknown}.")
-        return loading.save_tokenizer(self, save_directory, legacy_format=legacy_format,
-                                      filename_prefix=filename_prefix,
-                                      save_jinja_files=kwargs.get("save_jinja_files", True))
+        written = loading.save_tokenizer(self, save_directory, legacy_format=legacy_format,
+                                         filename_prefix=filename_prefix,
+                                         save_jinja_files=kwargs.get("save_jinja_files", True))
+        if push_to_hub:
+            from embrace.hub.push import push_folder
+
+            push_folder(os.fspath(save_directory), default_message="Upload tokenizer", **push_options)
+        return written
 
     def save_vocabulary(self, save_directory: str, filename_prefix: "str | None" = None) -> tuple[str, ...]:
         """Write the class's legacy vocabulary files (none for the generic class)."""

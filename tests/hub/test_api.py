@@ -296,7 +296,7 @@ def test_lfs_put_is_retried_on_5xx(hub, token):
 def test_push_to_hub_saves_and_uploads_a_config(reference, hub, token, tmp_path):
     from embrace.configuration import PretrainedConfig
 
-    class TinyConfig(PushToHubMixin, PretrainedConfig):
+    class TinyConfig(PretrainedConfig):  # configs push through their own PushToHubMixin base
         model_type = "tiny"
         hidden_size: int = 8
 
