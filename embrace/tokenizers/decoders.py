@@ -13,10 +13,12 @@ Example:
 from __future__ import annotations
 
 from itertools import groupby
-from typing import Any, ClassVar, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from embrace.errors import TokenizerError, unknown_key
+from embrace.tokenizers.component import Component
 from embrace.tokenizers.normalized import Regex, find_matches
+from embrace.tokenizers.serialization import decoder_from_dict
 
 __all__ = [
     "Decoder",
@@ -79,7 +81,7 @@ def wordpiece_cleanup(text: str) -> str:
     )
 
 
-class Decoder:
+class Decoder(Component):
     """Base class: subclasses implement :meth:`decode_chain` and :meth:`to_dict`.
 
     ``Decoder.from_dict(d)`` builds the decoder named by ``d["type"]``.
@@ -89,7 +91,7 @@ class Decoder:
         'ab'
     """
 
-    type_name: ClassVar[str] = ""
+    build_from_json = staticmethod(decoder_from_dict)
 
     def decode_chain(self, tokens: list[str]) -> list[str]:
         """Transform the token strings; the result is joined by :meth:`decode`."""
@@ -124,16 +126,8 @@ class Decoder:
     def _from_dict(cls, data: Mapping[str, Any]) -> "Decoder":
         return cls()
 
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.to_dict() == self.to_dict()  # type: ignore[union-attr]
-
+    # Unlike the other component kinds, decoders are unhashable (equality by value only).
     __hash__ = None  # type: ignore[assignment]
-
-    def __getstate__(self) -> dict[str, Any]:
-        return self.to_dict()
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(type(self)._from_dict(state).__dict__)
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={v!r}" for k, v in self.to_dict().items() if k != "type")

@@ -18,6 +18,7 @@ from typing import Any
 import regex
 
 from embrace.errors import TokenizerError
+from embrace.tokenizers.component import Component, ComponentSequence
 from embrace.tokenizers.normalized import (
     BERT_MARK_TABLE,
     BERT_NORM_TABLE,
@@ -25,6 +26,7 @@ from embrace.tokenizers.normalized import (
     NormalizedString,
     Regex,
 )
+from embrace.tokenizers.serialization import normalizer_from_dict
 
 __all__ = [
     "Normalizer",
@@ -52,7 +54,7 @@ def rust_debug_str(s: str) -> str:
     return '"' + s + '"'
 
 
-class Normalizer:
+class Normalizer(Component):
     """Base class of every normalizer.
 
     Subclasses implement :meth:`normalize`; :meth:`normalize_str` is derived from it.
@@ -62,7 +64,7 @@ class Normalizer:
         'abc'
     """
 
-    type_name = ""
+    build_from_json = staticmethod(normalizer_from_dict)
 
     def normalize(self, normalized: NormalizedString) -> None:
         """Normalize a :class:`NormalizedString` in place (alignments are kept)."""
@@ -74,37 +76,10 @@ class Normalizer:
         self.normalize(n)
         return n.normalized
 
-    def to_dict(self) -> dict[str, Any]:
-        """The ``tokenizer.json`` object describing this normalizer."""
-        return {"type": self.type_name}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Normalizer":
-        return cls()
-
     @staticmethod
     def custom(obj: Any) -> "Normalizer":
         """Wrap a Python object with a ``normalize(NormalizedString)`` method."""
         return _Custom(obj)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.to_dict() == other.to_dict()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return id(self)
-
-    def __getstate__(self) -> dict:
-        return self.to_dict()
-
-    def __setstate__(self, state: dict) -> None:
-        from embrace.tokenizers.serialization import normalizer_from_dict
-
-        self.__dict__.update(normalizer_from_dict(state).__dict__)
 
 
 class _Custom(Normalizer):
@@ -209,8 +184,6 @@ class BertNormalizer(Normalizer):
             f"{self.handle_chinese_chars}, strip_accents={self.strip_accents}, lowercase={self.lowercase})"
         )
 
-    __str__ = __repr__
-
 
 class NFD(Normalizer):
     """Unicode NFD (canonical decomposition).
@@ -313,8 +286,6 @@ class Strip(Normalizer):
     def __repr__(self) -> str:
         return f"Strip(strip_left={self.left}, strip_right={self.right})"
 
-    __str__ = __repr__
-
 
 class StripAccents(Normalizer):
     """Remove non-spacing marks (use after NFD/NFKD to strip accents).
@@ -388,8 +359,6 @@ class Prepend(Normalizer):
     def __repr__(self) -> str:
         return f"Prepend(prepend={rust_debug_str(self.prepend)})"
 
-    __str__ = __repr__
-
 
 def pattern_to_dict(pattern: "str | Regex") -> dict[str, str]:
     """``{"String": ...}`` or ``{"Regex": ...}`` as in ``tokenizer.json``."""
@@ -456,8 +425,6 @@ class Replace(Normalizer):
     def __repr__(self) -> str:
         return f"Replace(pattern={pattern_repr(self.pattern)}, content={rust_debug_str(self.content)})"
 
-    __str__ = __repr__
-
 
 class ByteLevel(Normalizer):
     """Map every UTF-8 byte to a printable character (the GPT-2 byte-to-unicode table).
@@ -476,7 +443,7 @@ class ByteLevel(Normalizer):
             byte_level_transform(normalized)
 
 
-class Sequence(Normalizer):
+class Sequence(ComponentSequence, Normalizer):
     """Run several normalizers one after the other.
 
     Args:
@@ -488,43 +455,21 @@ class Sequence(Normalizer):
     """
 
     type_name = "Sequence"
+    items_field = "normalizers"
 
     def __init__(self, normalizers: list[Normalizer]) -> None:
-        normalizers = list(normalizers)
-        for i, n in enumerate(normalizers):
-            if not isinstance(n, Normalizer):
-                raise TokenizerError(f"Sequence.normalizers[{i}] is not a Normalizer: {n!r}")
-        self.normalizers = normalizers
+        self._set_items(normalizers, Normalizer)
 
     def normalize(self, normalized: NormalizedString) -> None:
         for n in self.normalizers:
             n.normalize(normalized)
 
-    def __getitem__(self, index: int) -> Normalizer:
-        return self.normalizers[index]
-
-    def __setitem__(self, index: int, value: Normalizer) -> None:
-        self.normalizers[index] = value
-
-    def __len__(self) -> int:
-        return len(self.normalizers)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": self.type_name, "normalizers": [n.to_dict() for n in self.normalizers]}
-
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Sequence":
-        from embrace.tokenizers.serialization import normalizer_from_dict
-
         items = data.get("normalizers")
         if not isinstance(items, list):
             raise TokenizerError("normalizer.normalizers: expected a list")
         return cls([normalizer_from_dict(d, f"normalizer.normalizers[{i}]") for i, d in enumerate(items)])
-
-    def __repr__(self) -> str:
-        return f"Sequence(normalizers=[{', '.join(repr(n) for n in self.normalizers)}])"
-
-    __str__ = __repr__
 
 
 # --- SentencePiece precompiled charsmap ---------------------------------------------------
@@ -681,8 +626,6 @@ class Precompiled(Normalizer):
 
     def __repr__(self) -> str:
         return f"Precompiled(precompiled_charsmap=<{len(self.precompiled_charsmap)} bytes>)"
-
-    __str__ = __repr__
 
 
 def _sp_replace(transformations: list[tuple[str, int]], old: str, new: str) -> None:

@@ -21,6 +21,7 @@ import regex
 from embrace.tokenizers import unicode_tables
 
 from embrace.errors import TokenizerError
+from embrace.tokenizers.component import Component, ComponentSequence
 from embrace.tokenizers.normalized import (
     BERT_PRE_TABLE,
     NUMERIC_TABLE,
@@ -43,6 +44,7 @@ from embrace.tokenizers.normalizers import (
     pattern_to_dict,
     rust_debug_str,
 )
+from embrace.tokenizers.serialization import pre_tokenizer_from_dict
 
 __all__ = [
     "PreTokenizer",
@@ -161,7 +163,7 @@ def _behavior_from_json(value: Any, where: str) -> str:
     )
 
 
-class PreTokenizer:
+class PreTokenizer(Component):
     """Base class of every pre-tokenizer.
 
     Example:
@@ -169,7 +171,7 @@ class PreTokenizer:
         [('a', (0, 1)), ('b', (2, 3))]
     """
 
-    type_name = ""
+    build_from_json = staticmethod(pre_tokenizer_from_dict)
 
     def pre_tokenize(self, pretok: PreTokenizedString) -> None:
         """Split a :class:`PreTokenizedString` in place."""
@@ -181,37 +183,10 @@ class PreTokenizer:
         self.pre_tokenize(pretok)
         return [(s, o) for s, o, _ in pretok.get_splits("original", "char")]
 
-    def to_dict(self) -> dict[str, Any]:
-        """The ``tokenizer.json`` object describing this pre-tokenizer."""
-        return {"type": self.type_name}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "PreTokenizer":
-        return cls()
-
     @staticmethod
     def custom(obj: Any) -> "PreTokenizer":
         """Wrap a Python object with a ``pre_tokenize(PreTokenizedString)`` method."""
         return _Custom(obj)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.to_dict() == other.to_dict()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return id(self)
-
-    def __getstate__(self) -> dict:
-        return self.to_dict()
-
-    def __setstate__(self, state: dict) -> None:
-        from embrace.tokenizers.serialization import pre_tokenizer_from_dict
-
-        self.__dict__.update(pre_tokenizer_from_dict(state).__dict__)
 
 
 class _Custom(PreTokenizer):
@@ -342,8 +317,6 @@ class ByteLevel(PreTokenizer):
             f"use_regex={self.use_regex})"
         )
 
-    __str__ = __repr__
-
 
 _PREPEND_SCHEMES = ("always", "first", "never")
 
@@ -425,8 +398,6 @@ class Metaspace(PreTokenizer):
             f"{self.prepend_scheme}, split={self.split})"
         )
 
-    __str__ = __repr__
-
 
 class Split(PreTokenizer):
     """Split on a pattern with a delimiter behaviour.
@@ -490,8 +461,6 @@ class Split(PreTokenizer):
             f"invert={self.invert})"
         )
 
-    __str__ = __repr__
-
 
 class Punctuation(PreTokenizer):
     """Split on each punctuation character.
@@ -522,8 +491,6 @@ class Punctuation(PreTokenizer):
 
     def __repr__(self) -> str:
         return f"Punctuation(behavior={_behavior_json(self.behavior)})"
-
-    __str__ = __repr__
 
 
 class Digits(PreTokenizer):
@@ -556,8 +523,6 @@ class Digits(PreTokenizer):
 
     def __repr__(self) -> str:
         return f"Digits(individual_digits={self.individual_digits})"
-
-    __str__ = __repr__
 
 
 class CharDelimiterSplit(PreTokenizer):
@@ -595,8 +560,6 @@ class CharDelimiterSplit(PreTokenizer):
 
     def __repr__(self) -> str:
         return f"CharDelimiterSplit(delimiter={rust_debug_str(self.delimiter)})"
-
-    __str__ = __repr__
 
 
 class FixedLength(PreTokenizer):
@@ -638,8 +601,6 @@ class FixedLength(PreTokenizer):
 
     def __repr__(self) -> str:
         return f"FixedLength(length={self.length})"
-
-    __str__ = __repr__
 
 
 # Unicode script names (ISO 15924 long names) the `regex` module knows.
@@ -743,7 +704,7 @@ class UnicodeScripts(PreTokenizer):
         pretok.split(self._split)
 
 
-class Sequence(PreTokenizer):
+class Sequence(ComponentSequence, PreTokenizer):
     """Run several pre-tokenizers one after the other.
 
     Args:
@@ -755,45 +716,23 @@ class Sequence(PreTokenizer):
     """
 
     type_name = "Sequence"
+    items_field = "pretokenizers"
 
     def __init__(self, pretokenizers: list[PreTokenizer]) -> None:
-        pretokenizers = list(pretokenizers)
-        for i, p in enumerate(pretokenizers):
-            if not isinstance(p, PreTokenizer):
-                raise TokenizerError(f"Sequence.pretokenizers[{i}] is not a PreTokenizer: {p!r}")
-        self.pretokenizers = pretokenizers
+        self._set_items(pretokenizers, PreTokenizer)
 
     def pre_tokenize(self, pretok: PreTokenizedString) -> None:
         for p in self.pretokenizers:
             p.pre_tokenize(pretok)
 
-    def __getitem__(self, index: int) -> PreTokenizer:
-        return self.pretokenizers[index]
-
-    def __setitem__(self, index: int, value: PreTokenizer) -> None:
-        self.pretokenizers[index] = value
-
-    def __len__(self) -> int:
-        return len(self.pretokenizers)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": self.type_name, "pretokenizers": [p.to_dict() for p in self.pretokenizers]}
-
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Sequence":
-        from embrace.tokenizers.serialization import pre_tokenizer_from_dict
-
         items = _require(data, "pretokenizers", "pre_tokenizer(Sequence)")
         if not isinstance(items, list):
             raise TokenizerError("pre_tokenizer(Sequence).pretokenizers: expected a list")
         return cls(
             [pre_tokenizer_from_dict(d, f"pre_tokenizer.pretokenizers[{i}]") for i, d in enumerate(items)]
         )
-
-    def __repr__(self) -> str:
-        return f"Sequence(pretokenizers=[{', '.join(repr(p) for p in self.pretokenizers)}])"
-
-    __str__ = __repr__
 
 
 PRE_TOKENIZERS: dict[str, type[PreTokenizer]] = {

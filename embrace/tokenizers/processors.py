@@ -15,10 +15,12 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from embrace.errors import TokenizerError
+from embrace.tokenizers.component import Component, ComponentSequence
 from embrace.tokenizers.encoding import Encoding
 from embrace.tokenizers.normalizers import rust_debug_str
 from embrace.tokenizers.pre_tokenizers import BYTES_CHAR
 from embrace.tokenizers.normalized import is_rust_whitespace
+from embrace.tokenizers.serialization import post_processor_from_dict
 
 __all__ = [
     "PostProcessor",
@@ -33,7 +35,7 @@ __all__ = [
 _SPACE_CHAR = BYTES_CHAR[ord(" ")]
 
 
-class PostProcessor:
+class PostProcessor(Component):
     """Base class of every post-processor.
 
     Example:
@@ -41,7 +43,7 @@ class PostProcessor:
         0
     """
 
-    type_name = ""
+    build_from_json = staticmethod(post_processor_from_dict)
 
     def num_special_tokens_to_add(self, is_pair: bool) -> int:
         """How many special tokens :meth:`process` adds to a single input or a pair."""
@@ -66,29 +68,6 @@ class PostProcessor:
             out.merge_with(enc, False)
         return out
 
-    def to_dict(self) -> dict[str, Any]:
-        """The ``tokenizer.json`` object describing this post-processor."""
-        return {"type": self.type_name}
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.to_dict() == other.to_dict()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return id(self)
-
-    def __getstate__(self) -> dict:
-        return self.to_dict()
-
-    def __setstate__(self, state: dict) -> None:
-        from embrace.tokenizers.serialization import post_processor_from_dict
-
-        self.__dict__.update(post_processor_from_dict(state).__dict__)
-
 
 def prepare_encodings(encodings: list[Encoding]) -> None:
     """What the reference does before any post-processor runs: sequence ``i`` gets the
@@ -108,6 +87,18 @@ def _token_pair(value: Any, what: str) -> tuple[str, int]:
         if isinstance(b, str) and isinstance(a, int) and not isinstance(a, bool):
             return (b, a)
     raise TokenizerError(f"{what}: expected a (token, id) pair, got {value!r}")
+
+
+def _sep_and_cls(
+    owner: str, sep: Any, cls_token: Any, cls: Any
+) -> "tuple[tuple[str, int], tuple[str, int]]":
+    """Check the ``(token, id)`` pairs of a processor's constructor; the classifier token
+    may come as ``cls_token`` or, as in ``tokenizer.json``, as ``cls``."""
+    if cls_token is None:
+        cls_token = cls
+    if cls_token is None:
+        raise TypeError(f"{owner}() missing required argument: 'cls_token'")
+    return _token_pair(sep, f"{owner}.sep"), _token_pair(cls_token, f"{owner}.cls")
 
 
 def _wrap(
@@ -177,12 +168,7 @@ class BertProcessing(PostProcessor):
         *,
         cls: "tuple[str, int] | None" = None,
     ) -> None:
-        if cls_token is None:
-            cls_token = cls
-        if cls_token is None:
-            raise TypeError("BertProcessing() missing required argument: 'cls_token'")
-        self.sep = _token_pair(sep, "BertProcessing.sep")
-        self.cls = _token_pair(cls_token, "BertProcessing.cls")
+        self.sep, self.cls = _sep_and_cls("BertProcessing", sep, cls_token, cls)
 
     def num_special_tokens_to_add(self, is_pair: bool) -> int:
         return 3 if is_pair else 2
@@ -214,8 +200,6 @@ class BertProcessing(PostProcessor):
             f"BertProcessing(sep=({rust_debug_str(self.sep[0])}, {self.sep[1]}), "
             f"cls=({rust_debug_str(self.cls[0])}, {self.cls[1]}))"
         )
-
-    __str__ = __repr__
 
 
 def process_offsets(encoding: Encoding, add_prefix_space: bool) -> None:
@@ -287,12 +271,7 @@ class RobertaProcessing(PostProcessor):
         *,
         cls: "tuple[str, int] | None" = None,
     ) -> None:
-        if cls_token is None:
-            cls_token = cls
-        if cls_token is None:
-            raise TypeError("RobertaProcessing() missing required argument: 'cls_token'")
-        self.sep = _token_pair(sep, "RobertaProcessing.sep")
-        self.cls = _token_pair(cls_token, "RobertaProcessing.cls")
+        self.sep, self.cls = _sep_and_cls("RobertaProcessing", sep, cls_token, cls)
         self.trim_offsets = bool(trim_offsets)
         self.add_prefix_space = bool(add_prefix_space)
 
@@ -345,8 +324,6 @@ class RobertaProcessing(PostProcessor):
             f"cls=({rust_debug_str(self.cls[0])}, {self.cls[1]}), trim_offsets={self.trim_offsets}, "
             f"add_prefix_space={self.add_prefix_space})"
         )
-
-    __str__ = __repr__
 
 
 class ByteLevel(PostProcessor):
@@ -405,8 +382,6 @@ class ByteLevel(PostProcessor):
             f"ByteLevel(add_prefix_space={self.add_prefix_space}, trim_offsets={self.trim_offsets}, "
             f"use_regex={self.use_regex})"
         )
-
-    __str__ = __repr__
 
 
 # --- TemplateProcessing ---------------------------------------------------------------
@@ -652,8 +627,6 @@ class TemplateProcessing(PostProcessor):
             f"pair=[{', '.join(map(repr, self._pair))}], special_tokens={{{tokens}}})"
         )
 
-    __str__ = __repr__
-
 
 def _rust_piece(p: _Piece) -> str:
     if p.kind == "Sequence":
@@ -661,7 +634,7 @@ def _rust_piece(p: _Piece) -> str:
     return f"SpecialToken {{ id: {rust_debug_str(p.id)}, type_id: {p.type_id} }}"
 
 
-class Sequence(PostProcessor):
+class Sequence(ComponentSequence, PostProcessor):
     """Run several post-processors one after the other.
 
     Args:
@@ -673,13 +646,10 @@ class Sequence(PostProcessor):
     """
 
     type_name = "Sequence"
+    items_field = "processors"
 
     def __init__(self, processors: list[PostProcessor]) -> None:
-        processors = list(processors)
-        for i, p in enumerate(processors):
-            if not isinstance(p, PostProcessor):
-                raise TokenizerError(f"Sequence.processors[{i}] is not a PostProcessor: {p!r}")
-        self.processors = processors
+        self._set_items(processors, PostProcessor)
 
     def num_special_tokens_to_add(self, is_pair: bool) -> int:
         return sum(p.num_special_tokens_to_add(is_pair) for p in self.processors)
@@ -689,31 +659,12 @@ class Sequence(PostProcessor):
             encodings = p.process_encodings(encodings, add_special_tokens)
         return encodings
 
-    def __getitem__(self, index: int) -> PostProcessor:
-        return self.processors[index]
-
-    def __setitem__(self, index: int, value: PostProcessor) -> None:
-        self.processors[index] = value
-
-    def __len__(self) -> int:
-        return len(self.processors)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": self.type_name, "processors": [p.to_dict() for p in self.processors]}
-
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Sequence":
-        from embrace.tokenizers.serialization import post_processor_from_dict
-
         items = data.get("processors")
         if not isinstance(items, list):
             raise TokenizerError("post_processor(Sequence).processors: expected a list")
         return cls([post_processor_from_dict(d, f"post_processor.processors[{i}]") for i, d in enumerate(items)])
-
-    def __repr__(self) -> str:
-        return f"Sequence(processors=[{', '.join(repr(p) for p in self.processors)}])"
-
-    __str__ = __repr__
 
 
 PROCESSORS: dict[str, type[PostProcessor]] = {
