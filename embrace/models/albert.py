@@ -35,6 +35,7 @@ from embrace.configuration import PretrainedConfig
 from embrace.errors import ConfigError
 from embrace.modeling.activations import ACT2FN
 from embrace.modeling.attention import ALL_ATTENTION_FUNCTIONS, make_attention_mask
+from embrace.modeling import losses
 from embrace.modeling.outputs import (
     BaseModelOutput,
     BaseModelOutputWithPooling,
@@ -47,7 +48,6 @@ from embrace.modeling.outputs import (
 )
 from embrace.modeling.modeling_utils import PreTrainedModel
 from embrace.models.bert import BertEmbeddings, BertPreTrainedModel, OptTensor, Tensor
-from embrace.models.roberta import flatten_choices, sequence_classification_loss, span_prediction_loss, split_span_logits
 
 
 class AlbertConfig(PretrainedConfig):
@@ -442,7 +442,7 @@ class AlbertForPreTraining(_AlbertMLMMixin, AlbertPreTrainedModel):
         sop_scores = self.sop_classifier(outputs.pooler_output)  # (batch, 2)
         loss = None
         if labels is not None and sentence_order_label is not None:
-            mlm = nn.functional.cross_entropy(prediction_scores.view(-1, self.config.vocab_size), labels.view(-1))
+            mlm = losses.masked_lm_loss(prediction_scores, labels)
             sop = nn.functional.cross_entropy(sop_scores.view(-1, 2), sentence_order_label.view(-1))
             loss = mlm + sop
         output = AlbertForPreTrainingOutput(
@@ -478,9 +478,7 @@ class AlbertForMaskedLM(_AlbertMLMMixin, AlbertPreTrainedModel):
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
         logits = self.predictions(outputs.last_hidden_state)
-        loss = None
-        if labels is not None:
-            loss = nn.functional.cross_entropy(logits.view(-1, self.config.vocab_size), labels.view(-1))
+        loss = None if labels is None else losses.masked_lm_loss(logits, labels)
         return self._finish(MaskedLMOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
 
 
@@ -513,7 +511,7 @@ class AlbertForSequenceClassification(AlbertPreTrainedModel):
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
         logits = self.classifier(self.dropout(outputs.pooler_output))  # (batch, num_labels)
-        loss = None if labels is None else sequence_classification_loss(self, logits, labels)
+        loss = None if labels is None else losses.sequence_classification_loss(self, logits, labels)
         return self._finish(SequenceClassifierOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
 
 
@@ -547,9 +545,7 @@ class AlbertForTokenClassification(AlbertPreTrainedModel):
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
         logits = self.classifier(self.dropout(outputs.last_hidden_state))  # (batch, seq, num_labels)
-        loss = None
-        if labels is not None:
-            loss = nn.functional.cross_entropy(logits.view(-1, self.num_labels), labels.view(-1))
+        loss = None if labels is None else losses.token_classification_loss(logits, labels)
         return self._finish(TokenClassifierOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
 
 
@@ -580,8 +576,8 @@ class AlbertForQuestionAnswering(AlbertPreTrainedModel):
             input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds,
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
-        start_logits, end_logits = split_span_logits(self.qa_outputs(outputs.last_hidden_state))
-        loss = span_prediction_loss(start_logits, end_logits, start_positions, end_positions)
+        start_logits, end_logits = losses.split_span_logits(self.qa_outputs(outputs.last_hidden_state))
+        loss = losses.span_prediction_loss(start_logits, end_logits, start_positions, end_positions)
         output = QuestionAnsweringModelOutput(
             loss=loss, start_logits=start_logits, end_logits=end_logits, **_extras(outputs)
         )
@@ -615,8 +611,8 @@ class AlbertForMultipleChoice(AlbertPreTrainedModel):
             raise ValueError("You must specify exactly one of input_ids or inputs_embeds")
         num_choices = (input_ids if input_ids is not None else inputs_embeds).shape[1]
         outputs = self.albert(
-            flatten_choices(input_ids), flatten_choices(attention_mask), flatten_choices(token_type_ids),
-            flatten_choices(position_ids), flatten_choices(inputs_embeds),
+            losses.flatten_choices(input_ids), losses.flatten_choices(attention_mask), losses.flatten_choices(token_type_ids),
+            losses.flatten_choices(position_ids), losses.flatten_choices(inputs_embeds),
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
         logits = self.classifier(self.dropout(outputs.pooler_output)).view(-1, num_choices)  # (batch, choices)

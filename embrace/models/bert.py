@@ -37,6 +37,7 @@ from embrace.modeling.activations import ACT2FN
 from embrace.modeling.attention import ALL_ATTENTION_FUNCTIONS, causal_keep_mask, make_attention_mask
 from embrace.modeling.cache import Cache, DynamicCache, EncoderDecoderCache, cache_from_legacy
 from embrace.generation.utils import GenerationMixin
+from embrace.modeling import losses
 from embrace.modeling.modeling_utils import PreTrainedModel
 from embrace.modeling.outputs import (
     BaseModelOutputWithPastAndCrossAttentions,
@@ -849,39 +850,6 @@ def _select_hidden_states(hidden_states: tuple[Tensor, ...], selection: HiddenSe
     return tuple(h if i in keep else None for i, h in enumerate(hidden_states))
 
 
-def _causal_lm_loss(
-    logits: Tensor, labels: Tensor, vocab_size: int, num_items_in_batch: Tensor | int | None = None,
-    ignore_index: int = -100, shift_labels: OptTensor = None,
-) -> Tensor:
-    """Next-token cross-entropy: position ``t`` predicts ``labels[t + 1]``.
-
-    With ``num_items_in_batch`` the summed loss is divided by it (gradient accumulation
-    over batches of different sizes); otherwise it is the mean over counted tokens.
-    """
-    logits = logits.float()  # the loss is computed in fp32 whatever the model dtype
-    if shift_labels is None:
-        shift_labels = nn.functional.pad(labels, (0, 1), value=ignore_index)[..., 1:]
-    shift_labels = shift_labels.reshape(-1).to(logits.device)
-    logits = logits.reshape(-1, vocab_size)
-    if num_items_in_batch is None:
-        return nn.functional.cross_entropy(logits, shift_labels, ignore_index=ignore_index)
-    loss = nn.functional.cross_entropy(logits, shift_labels, ignore_index=ignore_index, reduction="sum")
-    if torch.is_tensor(num_items_in_batch):
-        num_items_in_batch = num_items_in_batch.to(loss.device)
-    return loss / num_items_in_batch
-
-
-def _keep_positions(hidden_states: Tensor, logits_to_keep: int | Tensor) -> Tensor:
-    """Slice positions before the vocabulary projection (``0`` keeps all, ``n`` the last ``n``)."""
-    if isinstance(logits_to_keep, torch.Tensor) and logits_to_keep.ndim == 2:
-        if logits_to_keep.dtype == torch.bool:
-            return hidden_states[logits_to_keep]
-        return torch.take_along_dim(hidden_states, logits_to_keep[..., None], dim=1)
-    if isinstance(logits_to_keep, int):
-        return hidden_states if logits_to_keep == 0 else hidden_states[:, -logits_to_keep:, :]
-    return hidden_states[:, logits_to_keep, :]
-
-
 class _BertLMHeadMixin:
     """Tying and output-embedding accessors of the heads that own ``cls.predictions``."""
 
@@ -928,7 +896,7 @@ class BertForPreTraining(_BertLMHeadMixin, BertPreTrainedModel):
         prediction_scores, seq_relationship_score = self.cls(outputs.last_hidden_state, outputs.pooler_output)
         loss = None
         if labels is not None and next_sentence_label is not None:
-            mlm = nn.functional.cross_entropy(prediction_scores.view(-1, self.config.vocab_size), labels.view(-1))
+            mlm = losses.masked_lm_loss(prediction_scores, labels)
             nsp = nn.functional.cross_entropy(seq_relationship_score.view(-1, 2), next_sentence_label.view(-1))
             loss = mlm + nsp
         output = BertForPreTrainingOutput(
@@ -955,8 +923,6 @@ class BertLMHeadModel(_BertLMHeadMixin, BertPreTrainedModel, GenerationMixin):
         (torch.Size([1, 3, 50]), 0)
     """
 
-    _LOSS_KWARGS = ("num_items_in_batch", "ignore_index", "shift_labels")
-
     def __init__(self, config: BertConfig) -> None:
         super().__init__(config)
         if not config.is_decoder:
@@ -977,12 +943,7 @@ class BertLMHeadModel(_BertLMHeadMixin, BertPreTrainedModel, GenerationMixin):
         output_attentions: bool | None = None, output_hidden_states: HiddenSelection = None,
         return_dict: bool | None = None, logits_to_keep: int | Tensor = 0, **loss_kwargs: Any,
     ) -> CausalLMOutputWithCrossAttentions | tuple:
-        unknown = [k for k in loss_kwargs if k not in self._LOSS_KWARGS]
-        if unknown:
-            raise TypeError(
-                f"BertLMHeadModel.forward got unexpected keyword arguments {unknown}; the extra loss options "
-                f"it accepts are {list(self._LOSS_KWARGS)}."
-            )
+        losses.check_loss_kwargs(type(self).__name__, loss_kwargs)
         if labels is not None:
             use_cache = False
         outputs = self.bert(
@@ -990,8 +951,8 @@ class BertLMHeadModel(_BertLMHeadMixin, BertPreTrainedModel, GenerationMixin):
             encoder_hidden_states, encoder_attention_mask, past_key_values, use_cache,
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
-        logits = self.cls(_keep_positions(outputs.last_hidden_state, logits_to_keep))  # (batch, kept, vocab)
-        loss = None if labels is None else _causal_lm_loss(logits, labels, self.config.vocab_size, **loss_kwargs)
+        logits = self.cls(losses.keep_positions(outputs.last_hidden_state, logits_to_keep))  # (batch, kept, vocab)
+        loss = None if labels is None else losses.causal_lm_loss(logits, labels, self.config.vocab_size, **loss_kwargs)
         output = CausalLMOutputWithCrossAttentions(
             loss=loss, logits=logits, past_key_values=outputs.past_key_values, **_extras(outputs),
             cross_attentions=outputs.cross_attentions,
@@ -1031,9 +992,7 @@ class BertForMaskedLM(_BertLMHeadMixin, BertPreTrainedModel):
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
         scores = self.cls(outputs.last_hidden_state)  # (batch, seq, vocab)
-        loss = None
-        if labels is not None:
-            loss = nn.functional.cross_entropy(scores.view(-1, self.config.vocab_size), labels.view(-1))
+        loss = None if labels is None else losses.masked_lm_loss(scores, labels)
         return self._finish(MaskedLMOutput(loss=loss, logits=scores, **_extras(outputs)), return_dict)
 
 
@@ -1109,28 +1068,8 @@ class BertForSequenceClassification(BertPreTrainedModel):
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
         logits = self.classifier(self.dropout(outputs.pooler_output))  # (batch, num_labels)
-        loss = None if labels is None else self._loss(logits, labels)
+        loss = None if labels is None else losses.sequence_classification_loss(self, logits, labels)
         return self._finish(SequenceClassifierOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
-
-    def _loss(self, logits: Tensor, labels: Tensor) -> OptTensor:
-        if self.config.problem_type is None:
-            if self.num_labels == 1:
-                self.config.problem_type = "regression"
-            elif self.num_labels > 1 and labels.dtype in (torch.long, torch.int):
-                self.config.problem_type = "single_label_classification"
-            else:
-                self.config.problem_type = "multi_label_classification"
-        problem = self.config.problem_type
-        if problem == "regression":
-            if self.num_labels == 1:
-                return nn.functional.mse_loss(logits.squeeze(), labels.squeeze())
-            return nn.functional.mse_loss(logits, labels)
-        if problem == "single_label_classification":
-            return nn.functional.cross_entropy(logits.view(-1, self.num_labels), labels.view(-1))
-        if problem == "multi_label_classification":
-            return nn.functional.binary_cross_entropy_with_logits(logits, labels)
-        return None
-
 
 class BertForMultipleChoice(BertPreTrainedModel):
     """BERT scoring ``num_choices`` candidates per example; inputs are ``(batch, num_choices, seq)``.
@@ -1158,14 +1097,9 @@ class BertForMultipleChoice(BertPreTrainedModel):
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("You must specify exactly one of input_ids or inputs_embeds")
         num_choices = (input_ids if input_ids is not None else inputs_embeds).shape[1]
-
-        def flat(t: OptTensor) -> OptTensor:  # (batch, choices, seq) -> (batch * choices, seq)
-            return t.view(-1, t.size(-1)) if t is not None else None
-
-        if inputs_embeds is not None:
-            inputs_embeds = inputs_embeds.view(-1, inputs_embeds.size(-2), inputs_embeds.size(-1))
         outputs = self.bert(
-            flat(input_ids), flat(attention_mask), flat(token_type_ids), flat(position_ids), head_mask, inputs_embeds,
+            losses.flatten_choices(input_ids), losses.flatten_choices(attention_mask), losses.flatten_choices(token_type_ids),
+            losses.flatten_choices(position_ids), head_mask, losses.flatten_choices(inputs_embeds),
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
         logits = self.classifier(self.dropout(outputs.pooler_output)).view(-1, num_choices)  # (batch, choices)
@@ -1203,9 +1137,7 @@ class BertForTokenClassification(BertPreTrainedModel):
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
         logits = self.classifier(self.dropout(outputs.last_hidden_state))  # (batch, seq, num_labels)
-        loss = None
-        if labels is not None:
-            loss = nn.functional.cross_entropy(logits.view(-1, self.num_labels), labels.view(-1))
+        loss = None if labels is None else losses.token_classification_loss(logits, labels)
         return self._finish(TokenClassifierOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
 
 
@@ -1241,18 +1173,8 @@ class BertForQuestionAnswering(BertPreTrainedModel):
             input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
-        logits = self.qa_outputs(outputs.last_hidden_state)  # (batch, seq, 2)
-        start_logits, end_logits = (t.squeeze(-1).contiguous() for t in logits.split(1, dim=-1))  # (batch, seq)
-        loss = None
-        if start_positions is not None and end_positions is not None:
-            # (batch, 1) positions from some pipelines; out-of-range ones are clamped then ignored.
-            start_positions = start_positions.squeeze(-1) if start_positions.dim() > 1 else start_positions
-            end_positions = end_positions.squeeze(-1) if end_positions.dim() > 1 else end_positions
-            ignored = start_logits.size(1)
-            start_positions, end_positions = start_positions.clamp(0, ignored), end_positions.clamp(0, ignored)
-            start_loss = nn.functional.cross_entropy(start_logits, start_positions, ignore_index=ignored)
-            end_loss = nn.functional.cross_entropy(end_logits, end_positions, ignore_index=ignored)
-            loss = (start_loss + end_loss) / 2
+        start_logits, end_logits = losses.split_span_logits(self.qa_outputs(outputs.last_hidden_state))  # (batch, seq)
+        loss = losses.span_prediction_loss(start_logits, end_logits, start_positions, end_positions)
         output = QuestionAnsweringModelOutput(
             loss=loss, start_logits=start_logits, end_logits=end_logits, **_extras(outputs)
         )

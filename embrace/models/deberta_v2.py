@@ -40,6 +40,7 @@ from embrace.configuration import PretrainedConfig
 from embrace.errors import ConfigError
 from embrace.modeling.activations import ACT2FN
 from embrace.modeling.attention import ALL_ATTENTION_FUNCTIONS
+from embrace.modeling import losses
 from embrace.modeling.modeling_utils import PreTrainedModel
 from embrace.modeling.outputs import (
     BaseModelOutput,
@@ -50,7 +51,6 @@ from embrace.modeling.outputs import (
     TokenClassifierOutput,
 )
 from embrace.models.bert import BertPreTrainedModel, OptTensor, Tensor
-from embrace.models.roberta import flatten_choices, sequence_classification_loss, span_prediction_loss, split_span_logits
 
 _POS_ATT_TYPES = ("c2p", "p2c")
 
@@ -729,9 +729,7 @@ class DebertaV2ForMaskedLM(DebertaV2PreTrainedModel):
             logits = self.cls(outputs.last_hidden_state)
         else:
             logits = self.lm_predictions(outputs.last_hidden_state, self.deberta.embeddings.word_embeddings)
-        loss = None
-        if labels is not None:
-            loss = nn.functional.cross_entropy(logits.view(-1, self.config.vocab_size), labels.view(-1))
+        loss = None if labels is None else losses.masked_lm_loss(logits, labels)
         return self._finish(MaskedLMOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
 
 
@@ -801,7 +799,7 @@ class DebertaV2ForSequenceClassification(DebertaV2PreTrainedModel):
             if self.config.problem_type is None:
                 loss, logits = self._deberta_loss(logits, labels)
             else:
-                loss = sequence_classification_loss(self, logits, labels)
+                loss = losses.sequence_classification_loss(self, logits, labels)
         return self._finish(SequenceClassifierOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
 
     def _deberta_loss(self, logits: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
@@ -847,9 +845,7 @@ class DebertaV2ForTokenClassification(DebertaV2PreTrainedModel):
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
         logits = self.classifier(self.dropout(outputs.last_hidden_state))  # (batch, seq, num_labels)
-        loss = None
-        if labels is not None:
-            loss = nn.functional.cross_entropy(logits.view(-1, self.num_labels), labels.view(-1))
+        loss = None if labels is None else losses.token_classification_loss(logits, labels)
         return self._finish(TokenClassifierOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
 
 
@@ -880,8 +876,8 @@ class DebertaV2ForQuestionAnswering(DebertaV2PreTrainedModel):
             input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds,
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
-        start_logits, end_logits = split_span_logits(self.qa_outputs(outputs.last_hidden_state))
-        loss = span_prediction_loss(start_logits, end_logits, start_positions, end_positions)
+        start_logits, end_logits = losses.split_span_logits(self.qa_outputs(outputs.last_hidden_state))
+        loss = losses.span_prediction_loss(start_logits, end_logits, start_positions, end_positions)
         output = QuestionAnsweringModelOutput(
             loss=loss, start_logits=start_logits, end_logits=end_logits, **_extras(outputs)
         )
@@ -917,8 +913,8 @@ class DebertaV2ForMultipleChoice(DebertaV2PreTrainedModel):
             raise ValueError("You must specify exactly one of input_ids or inputs_embeds")
         num_choices = (input_ids if input_ids is not None else inputs_embeds).shape[1]
         outputs = self.deberta(
-            flatten_choices(input_ids), flatten_choices(attention_mask), flatten_choices(token_type_ids),
-            flatten_choices(position_ids), flatten_choices(inputs_embeds),
+            losses.flatten_choices(input_ids), losses.flatten_choices(attention_mask), losses.flatten_choices(token_type_ids),
+            losses.flatten_choices(position_ids), losses.flatten_choices(inputs_embeds),
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
         pooled = self.dropout(self.pooler(outputs.last_hidden_state))

@@ -28,6 +28,7 @@ from embrace.configuration import PretrainedConfig
 from embrace.errors import ConfigError
 from embrace.modeling.activations import ACT2FN
 from embrace.modeling.attention import ALL_ATTENTION_FUNCTIONS, make_attention_mask
+from embrace.modeling import losses
 from embrace.modeling.modeling_utils import PreTrainedModel
 from embrace.modeling.outputs import (
     BaseModelOutput,
@@ -38,7 +39,6 @@ from embrace.modeling.outputs import (
     TokenClassifierOutput,
 )
 from embrace.models.bert import BertPreTrainedModel, OptTensor, Tensor
-from embrace.models.roberta import flatten_choices, sequence_classification_loss, span_prediction_loss, split_span_logits
 from embrace.utils.logging import get_logger
 
 logger = get_logger(__name__)
@@ -404,9 +404,7 @@ class DistilBertForMaskedLM(DistilBertPreTrainedModel):
         )
         hidden = self.vocab_layer_norm(self.activation(self.vocab_transform(outputs.last_hidden_state)))
         logits = self.vocab_projector(hidden)  # (batch, seq, vocab)
-        loss = None
-        if labels is not None:
-            loss = nn.functional.cross_entropy(logits.view(-1, logits.size(-1)), labels.view(-1))
+        loss = None if labels is None else losses.masked_lm_loss(logits, labels)
         return self._finish(MaskedLMOutput(loss=loss, logits=logits, **_body_extras(outputs)), return_dict)
 
 
@@ -439,7 +437,7 @@ class DistilBertForSequenceClassification(DistilBertPreTrainedModel):
         )
         pooled = torch.relu(self.pre_classifier(outputs.last_hidden_state[:, 0]))  # (batch, dim)
         logits = self.classifier(self.dropout(pooled))  # (batch, num_labels)
-        loss = None if labels is None else sequence_classification_loss(self, logits, labels)
+        loss = None if labels is None else losses.sequence_classification_loss(self, logits, labels)
         return self._finish(SequenceClassifierOutput(loss=loss, logits=logits, **_body_extras(outputs)), return_dict)
 
 
@@ -471,8 +469,8 @@ class DistilBertForQuestionAnswering(DistilBertPreTrainedModel):
             input_ids, attention_mask, inputs_embeds, position_ids, output_attentions=output_attentions,
             output_hidden_states=output_hidden_states, return_dict=True,
         )
-        start_logits, end_logits = split_span_logits(self.qa_outputs(self.dropout(outputs.last_hidden_state)))
-        loss = span_prediction_loss(start_logits, end_logits, start_positions, end_positions)
+        start_logits, end_logits = losses.split_span_logits(self.qa_outputs(self.dropout(outputs.last_hidden_state)))
+        loss = losses.span_prediction_loss(start_logits, end_logits, start_positions, end_positions)
         output = QuestionAnsweringModelOutput(
             loss=loss, start_logits=start_logits, end_logits=end_logits, **_body_extras(outputs)
         )
@@ -506,9 +504,7 @@ class DistilBertForTokenClassification(DistilBertPreTrainedModel):
             output_hidden_states=output_hidden_states, return_dict=True,
         )
         logits = self.classifier(self.dropout(outputs.last_hidden_state))  # (batch, seq, num_labels)
-        loss = None
-        if labels is not None:
-            loss = nn.functional.cross_entropy(logits.view(-1, self.num_labels), labels.view(-1))
+        loss = None if labels is None else losses.token_classification_loss(logits, labels)
         return self._finish(TokenClassifierOutput(loss=loss, logits=logits, **_body_extras(outputs)), return_dict)
 
 
@@ -538,8 +534,8 @@ class DistilBertForMultipleChoice(DistilBertPreTrainedModel):
             raise ValueError("You must specify exactly one of input_ids or inputs_embeds")
         num_choices = (input_ids if input_ids is not None else inputs_embeds).shape[1]
         outputs = self.distilbert(
-            flatten_choices(input_ids), flatten_choices(attention_mask), flatten_choices(inputs_embeds),
-            flatten_choices(position_ids), output_attentions=output_attentions,
+            losses.flatten_choices(input_ids), losses.flatten_choices(attention_mask), losses.flatten_choices(inputs_embeds),
+            losses.flatten_choices(position_ids), output_attentions=output_attentions,
             output_hidden_states=output_hidden_states, return_dict=True,
         )
         pooled = torch.relu(self.pre_classifier(outputs.last_hidden_state[:, 0]))  # (batch * choices, dim)

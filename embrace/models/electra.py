@@ -31,6 +31,7 @@ from torch import nn
 from embrace.errors import ConfigError
 from embrace.modeling.activations import ACT2FN
 from embrace.modeling.cache import Cache
+from embrace.modeling import losses
 from embrace.modeling.outputs import (
     BaseModelOutputWithPastAndCrossAttentions,
     CausalLMOutputWithCrossAttentions,
@@ -49,17 +50,8 @@ from embrace.models.bert import (
     HiddenSelection,
     OptTensor,
     Tensor,
-    _causal_lm_loss,
     _classifier_dropout,
     _extras,
-    _keep_positions,
-)
-from embrace.models.roberta import (
-    CAUSAL_LM_LOSS_KWARGS,
-    flatten_choices,
-    sequence_classification_loss,
-    span_prediction_loss,
-    split_span_logits,
 )
 from embrace.utils.logging import get_logger
 
@@ -371,9 +363,7 @@ class ElectraForMaskedLM(_ElectraGeneratorMixin, ElectraPreTrainedModel):
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
         logits = self.generator_lm_head(self.generator_predictions(outputs.last_hidden_state))
-        loss = None
-        if labels is not None:
-            loss = nn.functional.cross_entropy(logits.view(-1, self.config.vocab_size), labels.view(-1))
+        loss = None if labels is None else losses.masked_lm_loss(logits, labels)
         return self._finish(MaskedLMOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
 
 
@@ -408,12 +398,7 @@ class ElectraForCausalLM(_ElectraGeneratorMixin, ElectraPreTrainedModel):
         output_attentions: bool | None = None, output_hidden_states: HiddenSelection = None,
         return_dict: bool | None = None, logits_to_keep: int | Tensor = 0, **loss_kwargs: Any,
     ) -> CausalLMOutputWithCrossAttentions | tuple:
-        unknown = [k for k in loss_kwargs if k not in CAUSAL_LM_LOSS_KWARGS]
-        if unknown:
-            raise TypeError(
-                f"ElectraForCausalLM.forward got unexpected keyword arguments {unknown}; the extra loss options "
-                f"it accepts are {list(CAUSAL_LM_LOSS_KWARGS)}."
-            )
+        losses.check_loss_kwargs(type(self).__name__, loss_kwargs)
         if labels is not None:
             use_cache = False
         outputs = self.electra(
@@ -421,9 +406,9 @@ class ElectraForCausalLM(_ElectraGeneratorMixin, ElectraPreTrainedModel):
             encoder_hidden_states, encoder_attention_mask, past_key_values, use_cache,
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
-        hidden = _keep_positions(outputs.last_hidden_state, logits_to_keep)
+        hidden = losses.keep_positions(outputs.last_hidden_state, logits_to_keep)
         logits = self.generator_lm_head(self.generator_predictions(hidden))  # (batch, kept, vocab)
-        loss = None if labels is None else _causal_lm_loss(logits, labels, self.config.vocab_size, **loss_kwargs)
+        loss = None if labels is None else losses.causal_lm_loss(logits, labels, self.config.vocab_size, **loss_kwargs)
         output = CausalLMOutputWithCrossAttentions(
             loss=loss, logits=logits, past_key_values=outputs.past_key_values, **_extras(outputs),
             cross_attentions=outputs.get("cross_attentions"),
@@ -459,7 +444,7 @@ class ElectraForSequenceClassification(ElectraPreTrainedModel):
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
         logits = self.classifier(outputs.last_hidden_state)
-        loss = None if labels is None else sequence_classification_loss(self, logits, labels)
+        loss = None if labels is None else losses.sequence_classification_loss(self, logits, labels)
         return self._finish(SequenceClassifierOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
 
 
@@ -492,9 +477,7 @@ class ElectraForTokenClassification(ElectraPreTrainedModel):
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
         logits = self.classifier(self.dropout(outputs.last_hidden_state))  # (batch, seq, num_labels)
-        loss = None
-        if labels is not None:
-            loss = nn.functional.cross_entropy(logits.view(-1, self.num_labels), labels.view(-1))
+        loss = None if labels is None else losses.token_classification_loss(logits, labels)
         return self._finish(TokenClassifierOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
 
 
@@ -525,8 +508,8 @@ class ElectraForQuestionAnswering(ElectraPreTrainedModel):
             input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
-        start_logits, end_logits = split_span_logits(self.qa_outputs(outputs.last_hidden_state))
-        loss = span_prediction_loss(start_logits, end_logits, start_positions, end_positions)
+        start_logits, end_logits = losses.split_span_logits(self.qa_outputs(outputs.last_hidden_state))
+        loss = losses.span_prediction_loss(start_logits, end_logits, start_positions, end_positions)
         output = QuestionAnsweringModelOutput(
             loss=loss, start_logits=start_logits, end_logits=end_logits, **_extras(outputs)
         )
@@ -560,8 +543,8 @@ class ElectraForMultipleChoice(ElectraPreTrainedModel):
             raise ValueError("You must specify exactly one of input_ids or inputs_embeds")
         num_choices = (input_ids if input_ids is not None else inputs_embeds).shape[1]
         outputs = self.electra(
-            flatten_choices(input_ids), flatten_choices(attention_mask), flatten_choices(token_type_ids),
-            flatten_choices(position_ids), head_mask, flatten_choices(inputs_embeds),
+            losses.flatten_choices(input_ids), losses.flatten_choices(attention_mask), losses.flatten_choices(token_type_ids),
+            losses.flatten_choices(position_ids), head_mask, losses.flatten_choices(inputs_embeds),
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
         logits = self.classifier(self.sequence_summary(outputs.last_hidden_state)).view(-1, num_choices)

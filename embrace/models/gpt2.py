@@ -29,6 +29,7 @@ from embrace.modeling.activations import ACT2FN
 from embrace.modeling.attention import ALL_ATTENTION_FUNCTIONS, make_causal_decoder_mask
 from embrace.modeling.cache import Cache, DynamicCache, cache_from_legacy
 from embrace.generation.utils import GenerationMixin
+from embrace.modeling import losses
 from embrace.modeling.modeling_utils import PreTrainedModel
 from embrace.modeling.outputs import (
     BaseModelOutputWithPastAndCrossAttentions,
@@ -37,7 +38,6 @@ from embrace.modeling.outputs import (
     SequenceClassifierOutputWithPast,
     TokenClassifierOutput,
 )
-from embrace.models.bert import _causal_lm_loss, _keep_positions
 from embrace.models.llama import _check_loss_kwargs, last_token_indices, sequence_classification_loss
 
 Tensor = torch.Tensor
@@ -439,8 +439,8 @@ class GPT2LMHeadModel(GPT2PreTrainedModel, GenerationMixin):
             input_ids, past_key_values, attention_mask, token_type_ids, position_ids, inputs_embeds, use_cache,
             output_attentions, output_hidden_states, return_dict=True, cache_position=cache_position,
         )
-        logits = self.lm_head(_keep_positions(outputs.last_hidden_state, logits_to_keep))
-        loss = None if labels is None else _causal_lm_loss(logits, labels, self.config.vocab_size, **loss_kwargs)
+        logits = self.lm_head(losses.keep_positions(outputs.last_hidden_state, logits_to_keep))
+        loss = None if labels is None else losses.causal_lm_loss(logits, labels, self.config.vocab_size, **loss_kwargs)
         output = CausalLMOutputWithCrossAttentions(
             loss=loss, logits=logits, past_key_values=outputs.past_key_values,
             hidden_states=outputs.hidden_states, attentions=outputs.attentions,

@@ -34,6 +34,7 @@ from embrace.modeling.activations import ACT2FN
 from embrace.modeling.attention import ALL_ATTENTION_FUNCTIONS, make_causal_decoder_mask
 from embrace.modeling.cache import Cache, DynamicCache, cache_from_legacy
 from embrace.generation.utils import GenerationMixin
+from embrace.modeling import losses
 from embrace.modeling.modeling_utils import PreTrainedModel
 from embrace.modeling.norms import RMSNorm
 from embrace.modeling.outputs import (
@@ -43,7 +44,6 @@ from embrace.modeling.outputs import (
     SequenceClassifierOutputWithPast,
 )
 from embrace.modeling.rotary import RopeConfigMixin, RotaryEmbedding, apply_rotary_pos_emb
-from embrace.models.bert import _causal_lm_loss, _keep_positions
 from embrace.utils.logging import get_logger, warning_once
 
 logger = get_logger(__name__)
@@ -484,8 +484,8 @@ class LlamaForCausalLM(LlamaPreTrainedModel, GenerationMixin):
             input_ids, attention_mask, position_ids, past_key_values, inputs_embeds, use_cache,
             output_attentions, output_hidden_states, return_dict=True, cache_position=cache_position,
         )
-        logits = self.lm_head(_keep_positions(outputs.last_hidden_state, logits_to_keep))  # (batch, kept, vocab)
-        loss = None if labels is None else _causal_lm_loss(logits, labels, self.config.vocab_size, **loss_kwargs)
+        logits = self.lm_head(losses.keep_positions(outputs.last_hidden_state, logits_to_keep))  # (batch, kept, vocab)
+        loss = None if labels is None else losses.causal_lm_loss(logits, labels, self.config.vocab_size, **loss_kwargs)
         output = CausalLMOutputWithPast(
             loss=loss, logits=logits, past_key_values=outputs.past_key_values,
             hidden_states=outputs.hidden_states, attentions=outputs.attentions,

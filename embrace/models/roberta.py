@@ -9,8 +9,7 @@ The encoder is BERT's, unchanged (:mod:`embrace.models.bert`); what differs is
   instead of BERT's pooler.
 
 XLM-RoBERTa and CamemBERT are these classes under other names (see ``xlm_roberta.py`` and
-``camembert.py``). The helpers :func:`sequence_classification_loss` and
-:func:`span_prediction_loss` are shared by the other encoder families.
+``camembert.py``), built by :func:`build_roberta_variant`.
 
 Example:
     >>> import torch
@@ -31,6 +30,7 @@ from torch import nn
 
 from embrace.modeling.activations import ACT2FN
 from embrace.modeling.cache import Cache
+from embrace.modeling import losses
 from embrace.modeling.outputs import (
     CausalLMOutputWithCrossAttentions,
     MaskedLMOutput,
@@ -42,76 +42,17 @@ from embrace.modeling.outputs import (
 from embrace.models.bert import (
     BertConfig,
     BertEmbeddings,
-    BertForSequenceClassification,
     BertModel,
     BertPreTrainedModel,
     HiddenSelection,
     OptTensor,
     Tensor,
-    _causal_lm_loss,
     _classifier_dropout,
     _extras,
-    _keep_positions,
 )
 from embrace.utils.logging import get_logger
 
 logger = get_logger(__name__)
-
-# The loss options a causal LM head accepts besides ``labels`` (gradient accumulation & co).
-CAUSAL_LM_LOSS_KWARGS = ("num_items_in_batch", "ignore_index", "shift_labels")
-
-
-def sequence_classification_loss(model: nn.Module, logits: Tensor, labels: Tensor) -> OptTensor:
-    """Regression / single-label / multi-label loss by ``model.config.problem_type`` (inferred when unset).
-
-    Shared by every encoder family's ``...ForSequenceClassification``; ``model`` needs
-    ``config`` and ``num_labels``.
-
-    Example:
-        >>> import torch
-        >>> from types import SimpleNamespace
-        >>> model = SimpleNamespace(config=SimpleNamespace(problem_type=None), num_labels=3)
-        >>> loss = sequence_classification_loss(model, torch.zeros(2, 3), torch.tensor([0, 2]))
-        >>> round(loss.item(), 4), model.config.problem_type
-        (1.0986, 'single_label_classification')
-    """
-    return BertForSequenceClassification._loss(model, logits, labels)
-
-
-def span_prediction_loss(
-    start_logits: Tensor, end_logits: Tensor, start_positions: OptTensor, end_positions: OptTensor
-) -> OptTensor:
-    """Mean of the start and end cross-entropies; out-of-range positions are clamped then ignored.
-
-    Example:
-        >>> import torch
-        >>> logits = torch.zeros(1, 4)
-        >>> round(span_prediction_loss(logits, logits, torch.tensor([1]), torch.tensor([[2]])).item(), 4)
-        1.3863
-    """
-    if start_positions is None or end_positions is None:
-        return None
-    # Some pipelines give (batch, 1) positions.
-    start_positions = start_positions.squeeze(-1) if start_positions.dim() > 1 else start_positions
-    end_positions = end_positions.squeeze(-1) if end_positions.dim() > 1 else end_positions
-    ignored = start_logits.size(1)
-    start_positions, end_positions = start_positions.clamp(0, ignored), end_positions.clamp(0, ignored)
-    start_loss = nn.functional.cross_entropy(start_logits, start_positions, ignore_index=ignored)
-    end_loss = nn.functional.cross_entropy(end_logits, end_positions, ignore_index=ignored)
-    return (start_loss + end_loss) / 2
-
-
-def split_span_logits(logits: Tensor) -> tuple[Tensor, Tensor]:
-    """``(batch, seq, 2)`` -> start and end logits, each ``(batch, seq)`` and contiguous."""
-    start, end = (t.squeeze(-1).contiguous() for t in logits.split(1, dim=-1))
-    return start, end
-
-
-def flatten_choices(tensor: OptTensor) -> OptTensor:
-    """``(batch, choices, ...)`` -> ``(batch * choices, ...)`` for multiple-choice heads."""
-    if tensor is None:
-        return None
-    return tensor.reshape(-1, *tensor.shape[2:])
 
 
 class RobertaConfig(BertConfig):
@@ -322,12 +263,7 @@ class RobertaForCausalLM(_RobertaLMHeadMixin, RobertaPreTrainedModel):
         output_attentions: bool | None = None, output_hidden_states: HiddenSelection = None,
         return_dict: bool | None = None, logits_to_keep: int | Tensor = 0, **loss_kwargs: Any,
     ) -> CausalLMOutputWithCrossAttentions | tuple:
-        unknown = [k for k in loss_kwargs if k not in CAUSAL_LM_LOSS_KWARGS]
-        if unknown:
-            raise TypeError(
-                f"{type(self).__name__}.forward got unexpected keyword arguments {unknown}; the extra loss "
-                f"options it accepts are {list(CAUSAL_LM_LOSS_KWARGS)}."
-            )
+        losses.check_loss_kwargs(type(self).__name__, loss_kwargs)
         if labels is not None:
             use_cache = False
         outputs = self.roberta(
@@ -335,8 +271,8 @@ class RobertaForCausalLM(_RobertaLMHeadMixin, RobertaPreTrainedModel):
             encoder_hidden_states, encoder_attention_mask, past_key_values, use_cache,
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
-        logits = self.lm_head(_keep_positions(outputs.last_hidden_state, logits_to_keep))
-        loss = None if labels is None else _causal_lm_loss(logits, labels, self.config.vocab_size, **loss_kwargs)
+        logits = self.lm_head(losses.keep_positions(outputs.last_hidden_state, logits_to_keep))
+        loss = None if labels is None else losses.causal_lm_loss(logits, labels, self.config.vocab_size, **loss_kwargs)
         output = CausalLMOutputWithCrossAttentions(
             loss=loss, logits=logits, past_key_values=outputs.past_key_values, **_extras(outputs),
             cross_attentions=outputs.cross_attentions,
@@ -374,9 +310,7 @@ class RobertaForMaskedLM(_RobertaLMHeadMixin, RobertaPreTrainedModel):
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
         logits = self.lm_head(outputs.last_hidden_state)
-        loss = None
-        if labels is not None:
-            loss = nn.functional.cross_entropy(logits.view(-1, self.config.vocab_size), labels.view(-1))
+        loss = None if labels is None else losses.masked_lm_loss(logits, labels)
         return self._finish(MaskedLMOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
 
 
@@ -408,7 +342,7 @@ class RobertaForSequenceClassification(RobertaPreTrainedModel):
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
         logits = self.classifier(outputs.last_hidden_state)
-        loss = None if labels is None else sequence_classification_loss(self, logits, labels)
+        loss = None if labels is None else losses.sequence_classification_loss(self, logits, labels)
         return self._finish(SequenceClassifierOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
 
 
@@ -440,8 +374,8 @@ class RobertaForMultipleChoice(RobertaPreTrainedModel):
             raise ValueError("You must specify exactly one of input_ids or inputs_embeds")
         num_choices = (input_ids if input_ids is not None else inputs_embeds).shape[1]
         outputs = self.roberta(
-            flatten_choices(input_ids), flatten_choices(attention_mask), flatten_choices(token_type_ids),
-            flatten_choices(position_ids), head_mask, flatten_choices(inputs_embeds),
+            losses.flatten_choices(input_ids), losses.flatten_choices(attention_mask), losses.flatten_choices(token_type_ids),
+            losses.flatten_choices(position_ids), head_mask, losses.flatten_choices(inputs_embeds),
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
         logits = self.classifier(self.dropout(outputs.pooler_output)).view(-1, num_choices)  # (batch, choices)
@@ -480,9 +414,7 @@ class RobertaForTokenClassification(RobertaPreTrainedModel):
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
         logits = self.classifier(self.dropout(outputs.last_hidden_state))  # (batch, seq, num_labels)
-        loss = None
-        if labels is not None:
-            loss = nn.functional.cross_entropy(logits.view(-1, self.num_labels), labels.view(-1))
+        loss = None if labels is None else losses.token_classification_loss(logits, labels)
         return self._finish(TokenClassifierOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
 
 
@@ -512,17 +444,63 @@ class RobertaForQuestionAnswering(RobertaPreTrainedModel):
             input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
-        start_logits, end_logits = split_span_logits(self.qa_outputs(outputs.last_hidden_state))
-        loss = span_prediction_loss(start_logits, end_logits, start_positions, end_positions)
+        start_logits, end_logits = losses.split_span_logits(self.qa_outputs(outputs.last_hidden_state))
+        loss = losses.span_prediction_loss(start_logits, end_logits, start_positions, end_positions)
         output = QuestionAnsweringModelOutput(
             loss=loss, start_logits=start_logits, end_logits=end_logits, **_extras(outputs)
         )
         return self._finish(output, return_dict)
 
 
+# The head roles a RoBERTa rename provides, each with the RoBERTa class it specialises.
+_VARIANT_HEADS: dict[str, type[RobertaPreTrainedModel]] = {
+    "ForCausalLM": RobertaForCausalLM,
+    "ForMaskedLM": RobertaForMaskedLM,
+    "ForSequenceClassification": RobertaForSequenceClassification,
+    "ForMultipleChoice": RobertaForMultipleChoice,
+    "ForTokenClassification": RobertaForTokenClassification,
+    "ForQuestionAnswering": RobertaForQuestionAnswering,
+}
+
+
+def build_roberta_variant(config_class: type[RobertaConfig], prefix: str, display_name: str) -> dict[str, type]:
+    """The model classes of a family that is RoBERTa under another name (XLM-RoBERTa, CamemBERT).
+
+    Returns ``{f"{prefix}PreTrainedModel": ..., f"{prefix}Model": ..., f"{prefix}ForMaskedLM": ...}``:
+    each class is the RoBERTa class of the same role bound to ``config_class``, lives in
+    ``config_class``'s module, and builds its body after its head modules, as the
+    reference does for these families (that order fixes tied-weight names and seeded init).
+
+    Example:
+        >>> class TinyConfig(RobertaConfig):
+        ...     model_type = "tiny-roberta"
+        >>> classes = build_roberta_variant(TinyConfig, "Tiny", "Tiny")
+        >>> sorted(classes)[:2], classes["TinyModel"].config_class is TinyConfig
+        (['TinyForCausalLM', 'TinyForMaskedLM'], True)
+    """
+    module = config_class.__module__
+
+    def make(role: str, bases: tuple[type, ...], doc: str, **attrs: Any) -> type:
+        name = prefix + role
+        return type(name, bases, {"__module__": module, "__qualname__": name, "__doc__": doc, **attrs})
+
+    base = make(
+        "PreTrainedModel", (RobertaPreTrainedModel,),
+        f"Shared base of the {display_name} models: its config class and its body class.",
+        _body_first=False, config_class=config_class,
+    )
+    body = make("Model", (base, RobertaModel), f"The {display_name} body; see :class:`RobertaModel`.")
+    base._body = classmethod(lambda cls, config, add_pooling_layer: body(config, add_pooling_layer=add_pooling_layer))
+    classes = {base.__name__: base, body.__name__: body}
+    for role, roberta_head in _VARIANT_HEADS.items():
+        head = make(role, (base, roberta_head), f"{display_name} {role}; see :class:`{roberta_head.__name__}`.")
+        classes[head.__name__] = head
+    return classes
+
+
 __all__ = [
     "RobertaConfig", "RobertaEmbeddings", "RobertaLMHead", "RobertaClassificationHead", "RobertaPreTrainedModel",
     "RobertaModel", "RobertaForCausalLM", "RobertaForMaskedLM", "RobertaForSequenceClassification",
     "RobertaForMultipleChoice", "RobertaForTokenClassification", "RobertaForQuestionAnswering",
-    "create_position_ids_from_input_ids", "sequence_classification_loss", "span_prediction_loss",
+    "create_position_ids_from_input_ids", "build_roberta_variant",
 ]
