@@ -465,6 +465,11 @@ class PreTrainedModel(nn.Module, PushToHubMixin):
                 return param.dtype
         return torch.get_default_dtype()
 
+    def _finish(self, output: Any, return_dict: bool | None) -> Any:
+        """Return a head's ``ModelOutput``, or its tuple form when ``return_dict`` (or the config) says so."""
+        return_dict = self.config.return_dict if return_dict is None else return_dict
+        return output if return_dict else output.to_tuple()
+
     def num_parameters(self, only_trainable: bool = False, exclude_embeddings: bool = False) -> int:
         """Count parameters (each shared parameter once).
 

@@ -47,7 +47,7 @@ from embrace.modeling.outputs import (
     TokenClassifierOutput,
 )
 from embrace.modeling.modeling_utils import PreTrainedModel
-from embrace.models.bert import BertEmbeddings, BertPreTrainedModel, OptTensor, Tensor
+from embrace.models.bert import BertEmbeddings, BertPreTrainedModel, OptTensor, Tensor, _extras
 
 
 class AlbertConfig(PretrainedConfig):
@@ -338,9 +338,6 @@ class AlbertPreTrainedModel(PreTrainedModel):
             module.position_ids.copy_(torch.arange(module.position_ids.shape[-1]).expand((1, -1)))
             module.token_type_ids.zero_()
 
-
-def _extras(outputs: BaseModelOutput) -> dict:
-    return {"hidden_states": outputs.hidden_states, "attentions": outputs.attentions}
 
 
 class AlbertModel(AlbertPreTrainedModel):

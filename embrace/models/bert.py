@@ -704,11 +704,6 @@ class BertPreTrainedModel(PreTrainedModel):
         self.config.pruned_heads = pruned
         self.base_model._prune_heads(heads_to_prune)
 
-    def _finish(self, output: ModelOutput, return_dict: bool | None) -> ModelOutput | tuple:
-        """Return ``output``, or its tuple form when ``return_dict`` (or the config) says so."""
-        return_dict = self.config.return_dict if return_dict is None else return_dict
-        return output if return_dict else output.to_tuple()
-
 
 def _extras(outputs: BaseModelOutputWithPoolingAndCrossAttentions) -> dict[str, Any]:
     """The optional fields every head copies from the body's output."""

@@ -50,7 +50,7 @@ from embrace.modeling.outputs import (
     SequenceClassifierOutput,
     TokenClassifierOutput,
 )
-from embrace.models.bert import BertPreTrainedModel, OptTensor, Tensor
+from embrace.models.bert import BertPreTrainedModel, OptTensor, Tensor, _extras
 
 _POS_ATT_TYPES = ("c2p", "p2c")
 
@@ -526,9 +526,6 @@ class DebertaV2PreTrainedModel(PreTrainedModel):
         elif isinstance(module, DebertaV2Embeddings):
             module.position_ids.copy_(torch.arange(module.position_ids.shape[-1]).expand((1, -1)))
 
-
-def _extras(outputs: BaseModelOutput) -> dict:
-    return {"hidden_states": outputs.hidden_states, "attentions": outputs.attentions}
 
 
 class DebertaV2Model(DebertaV2PreTrainedModel):

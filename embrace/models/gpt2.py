@@ -38,7 +38,7 @@ from embrace.modeling.outputs import (
     SequenceClassifierOutputWithPast,
     TokenClassifierOutput,
 )
-from embrace.models.llama import _check_loss_kwargs, last_token_indices, sequence_classification_loss
+from embrace.models.llama import last_token_indices, sequence_classification_loss
 
 Tensor = torch.Tensor
 OptTensor = Union[torch.Tensor, None]
@@ -306,10 +306,6 @@ class GPT2PreTrainedModel(PreTrainedModel):
         if isinstance(module, (GPT2Attention, GPT2MLP)):
             nn.init.normal_(module.c_proj.weight, mean=0.0, std=std / math.sqrt(2 * self.config.n_layer))
 
-    def _finish(self, output: ModelOutput, return_dict: bool | None) -> ModelOutput | tuple:
-        return_dict = self.config.return_dict if return_dict is None else return_dict
-        return output if return_dict else output.to_tuple()
-
 
 class GPT2Model(GPT2PreTrainedModel):
     """The GPT-2 body: token + position embeddings, the blocks, a final LayerNorm.
@@ -434,7 +430,7 @@ class GPT2LMHeadModel(GPT2PreTrainedModel, GenerationMixin):
         return_dict: bool | None = None, cache_position: OptTensor = None, logits_to_keep: int | Tensor = 0,
         **loss_kwargs: Any,
     ) -> CausalLMOutputWithCrossAttentions | tuple:
-        _check_loss_kwargs(type(self).__name__, loss_kwargs)
+        losses.check_loss_kwargs(type(self).__name__, loss_kwargs)
         outputs = self.transformer(
             input_ids, past_key_values, attention_mask, token_type_ids, position_ids, inputs_embeds, use_cache,
             output_attentions, output_hidden_states, return_dict=True, cache_position=cache_position,

@@ -40,7 +40,6 @@ from embrace.modeling.norms import RMSNorm
 from embrace.modeling.outputs import (
     BaseModelOutputWithPast,
     CausalLMOutputWithPast,
-    ModelOutput,
     SequenceClassifierOutputWithPast,
 )
 from embrace.modeling.rotary import RopeConfigMixin, RotaryEmbedding, apply_rotary_pos_emb
@@ -51,7 +50,6 @@ logger = get_logger(__name__)
 Tensor = torch.Tensor
 OptTensor = Union[torch.Tensor, None]
 
-_LOSS_KWARGS = ("num_items_in_batch", "ignore_index", "shift_labels")
 
 
 class LlamaConfig(RopeConfigMixin, PretrainedConfig):
@@ -299,11 +297,6 @@ class LlamaPreTrainedModel(PreTrainedModel):
     _no_split_modules = ["LlamaDecoderLayer"]
     _supports_sdpa = True
 
-    def _finish(self, output: ModelOutput, return_dict: bool | None) -> ModelOutput | tuple:
-        """Return ``output``, or its tuple form when ``return_dict`` (or the config) says so."""
-        return_dict = self.config.return_dict if return_dict is None else return_dict
-        return output if return_dict else output.to_tuple()
-
 
 class LlamaModel(LlamaPreTrainedModel):
     """The Llama body: token embeddings, the decoder layers and a final RMSNorm.
@@ -425,14 +418,6 @@ class LlamaModel(LlamaPreTrainedModel):
         return self._finish(output, return_dict)
 
 
-def _check_loss_kwargs(owner: str, loss_kwargs: dict[str, Any]) -> None:
-    unknown = [k for k in loss_kwargs if k not in _LOSS_KWARGS]
-    if unknown:
-        raise TypeError(
-            f"{owner}.forward got unexpected keyword arguments {unknown}; the extra loss options it accepts "
-            f"are {list(_LOSS_KWARGS)}."
-        )
-
 
 class LlamaForCausalLM(LlamaPreTrainedModel, GenerationMixin):
     """Llama with the language-model head (``lm_head``, tied to the embeddings when the config says so).
@@ -479,7 +464,7 @@ class LlamaForCausalLM(LlamaPreTrainedModel, GenerationMixin):
         logits_to_keep: int | Tensor = 0,
         **loss_kwargs: Any,
     ) -> CausalLMOutputWithPast | tuple:
-        _check_loss_kwargs(type(self).__name__, loss_kwargs)
+        losses.check_loss_kwargs(type(self).__name__, loss_kwargs)
         outputs = self.model(
             input_ids, attention_mask, position_ids, past_key_values, inputs_embeds, use_cache,
             output_attentions, output_hidden_states, return_dict=True, cache_position=cache_position,
