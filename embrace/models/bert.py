@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, Callable, Union
 
 import torch
 import torch.utils.checkpoint
@@ -710,6 +710,34 @@ def _extras(outputs: BaseModelOutputWithPoolingAndCrossAttentions) -> dict[str, 
     return {"hidden_states": outputs.hidden_states, "attentions": outputs.attentions}
 
 
+def decoder_lm_forward(
+    model: PreTrainedModel, body: nn.Module, lm_logits: Callable[[Tensor], Tensor], body_args: tuple,
+    *, labels: OptTensor, use_cache: bool | None, output_attentions: bool | None,
+    output_hidden_states: HiddenSelection, return_dict: bool | None, logits_to_keep: int | Tensor,
+    loss_kwargs: dict[str, Any],
+) -> CausalLMOutputWithCrossAttentions | tuple:
+    """The causal-LM head forward of the BERT-bodied decoders (BERT, RoBERTa, ELECTRA).
+
+    ``body_args`` are the body's positional inputs up to ``past_key_values``; only the
+    kept positions go through ``lm_logits`` (hidden -> vocab), and ``labels`` give the
+    shifted next-token loss (training never needs the cache, so it is turned off).
+    """
+    losses.check_loss_kwargs(type(model).__name__, loss_kwargs)
+    if labels is not None:
+        use_cache = False
+    outputs = body(
+        *body_args, use_cache,
+        output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
+    )
+    logits = lm_logits(losses.keep_positions(outputs.last_hidden_state, logits_to_keep))  # (batch, kept, vocab)
+    loss = None if labels is None else losses.causal_lm_loss(logits, labels, model.config.vocab_size, **loss_kwargs)
+    output = CausalLMOutputWithCrossAttentions(
+        loss=loss, logits=logits, past_key_values=outputs.past_key_values, **_extras(outputs),
+        cross_attentions=outputs.cross_attentions,
+    )
+    return model._finish(output, return_dict)
+
+
 class BertModel(BertPreTrainedModel):
     """The BERT body: embeddings, encoder and (optionally) the pooler.
 
@@ -938,21 +966,14 @@ class BertLMHeadModel(_BertLMHeadMixin, BertPreTrainedModel, GenerationMixin):
         output_attentions: bool | None = None, output_hidden_states: HiddenSelection = None,
         return_dict: bool | None = None, logits_to_keep: int | Tensor = 0, **loss_kwargs: Any,
     ) -> CausalLMOutputWithCrossAttentions | tuple:
-        losses.check_loss_kwargs(type(self).__name__, loss_kwargs)
-        if labels is not None:
-            use_cache = False
-        outputs = self.bert(
-            input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
-            encoder_hidden_states, encoder_attention_mask, past_key_values, use_cache,
-            output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
+        return decoder_lm_forward(
+            self, self.bert, self.cls,
+            (input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
+             encoder_hidden_states, encoder_attention_mask, past_key_values),
+            labels=labels, use_cache=use_cache, output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states, return_dict=return_dict, logits_to_keep=logits_to_keep,
+            loss_kwargs=loss_kwargs,
         )
-        logits = self.cls(losses.keep_positions(outputs.last_hidden_state, logits_to_keep))  # (batch, kept, vocab)
-        loss = None if labels is None else losses.causal_lm_loss(logits, labels, self.config.vocab_size, **loss_kwargs)
-        output = CausalLMOutputWithCrossAttentions(
-            loss=loss, logits=logits, past_key_values=outputs.past_key_values, **_extras(outputs),
-            cross_attentions=outputs.cross_attentions,
-        )
-        return self._finish(output, return_dict)
 
 
 class BertForMaskedLM(_BertLMHeadMixin, BertPreTrainedModel):

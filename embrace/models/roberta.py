@@ -49,6 +49,7 @@ from embrace.models.bert import (
     Tensor,
     _classifier_dropout,
     _extras,
+    decoder_lm_forward,
 )
 from embrace.utils.logging import get_logger
 
@@ -263,21 +264,14 @@ class RobertaForCausalLM(_RobertaLMHeadMixin, RobertaPreTrainedModel):
         output_attentions: bool | None = None, output_hidden_states: HiddenSelection = None,
         return_dict: bool | None = None, logits_to_keep: int | Tensor = 0, **loss_kwargs: Any,
     ) -> CausalLMOutputWithCrossAttentions | tuple:
-        losses.check_loss_kwargs(type(self).__name__, loss_kwargs)
-        if labels is not None:
-            use_cache = False
-        outputs = self.roberta(
-            input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
-            encoder_hidden_states, encoder_attention_mask, past_key_values, use_cache,
-            output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
+        return decoder_lm_forward(
+            self, self.roberta, self.lm_head,
+            (input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
+             encoder_hidden_states, encoder_attention_mask, past_key_values),
+            labels=labels, use_cache=use_cache, output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states, return_dict=return_dict, logits_to_keep=logits_to_keep,
+            loss_kwargs=loss_kwargs,
         )
-        logits = self.lm_head(losses.keep_positions(outputs.last_hidden_state, logits_to_keep))
-        loss = None if labels is None else losses.causal_lm_loss(logits, labels, self.config.vocab_size, **loss_kwargs)
-        output = CausalLMOutputWithCrossAttentions(
-            loss=loss, logits=logits, past_key_values=outputs.past_key_values, **_extras(outputs),
-            cross_attentions=outputs.cross_attentions,
-        )
-        return self._finish(output, return_dict)
 
 
 class RobertaForMaskedLM(_RobertaLMHeadMixin, RobertaPreTrainedModel):
