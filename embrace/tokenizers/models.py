@@ -33,7 +33,7 @@ import json
 import math
 import os
 import random
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 from embrace.errors import TokenizerError, unknown_key
 from embrace.tokenizers.normalized import Token
@@ -197,6 +197,27 @@ def _byte_token(byte: int) -> str:
 
 
 # --- base class ---------------------------------------------------------------------
+
+
+class _CacheKeyed:
+    """A model option the per-word cache depends on: stored as ``_<name>``, and setting it
+    (through the public name) clears ``_cache`` so no stale split is ever served.
+
+    ``convert`` normalises the assigned value (``bool``, ``int``); ``None`` stores it as is.
+    """
+
+    def __init__(self, convert: Callable[[Any], Any] | None = None) -> None:
+        self.convert = convert
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.attr = "_" + name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        return self if obj is None else getattr(obj, self.attr)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        setattr(obj, self.attr, value if self.convert is None else self.convert(value))
+        obj._cache.clear()
 
 
 class Model:
@@ -449,59 +470,12 @@ class BPE(Model):
         self._check_dropout(value)
         self._dropout = None if value is None else float(value)
 
-    @property
-    def unk_token(self) -> str | None:
-        return self._unk_token
-
-    @unk_token.setter
-    def unk_token(self, value: str | None) -> None:
-        self._unk_token = value
-        self._cache.clear()
-
-    @property
-    def continuing_subword_prefix(self) -> str | None:
-        return self._continuing_subword_prefix
-
-    @continuing_subword_prefix.setter
-    def continuing_subword_prefix(self, value: str | None) -> None:
-        self._continuing_subword_prefix = value
-        self._cache.clear()
-
-    @property
-    def end_of_word_suffix(self) -> str | None:
-        return self._end_of_word_suffix
-
-    @end_of_word_suffix.setter
-    def end_of_word_suffix(self, value: str | None) -> None:
-        self._end_of_word_suffix = value
-        self._cache.clear()
-
-    @property
-    def fuse_unk(self) -> bool:
-        return self._fuse_unk
-
-    @fuse_unk.setter
-    def fuse_unk(self, value: bool) -> None:
-        self._fuse_unk = bool(value)
-        self._cache.clear()
-
-    @property
-    def byte_fallback(self) -> bool:
-        return self._byte_fallback
-
-    @byte_fallback.setter
-    def byte_fallback(self, value: bool) -> None:
-        self._byte_fallback = bool(value)
-        self._cache.clear()
-
-    @property
-    def ignore_merges(self) -> bool:
-        return self._ignore_merges
-
-    @ignore_merges.setter
-    def ignore_merges(self, value: bool) -> None:
-        self._ignore_merges = bool(value)
-        self._cache.clear()
+    unk_token = _CacheKeyed()
+    continuing_subword_prefix = _CacheKeyed()
+    end_of_word_suffix = _CacheKeyed()
+    fuse_unk = _CacheKeyed(bool)
+    byte_fallback = _CacheKeyed(bool)
+    ignore_merges = _CacheKeyed(bool)
 
     def _clear_cache(self) -> None:
         """Forget every cached word."""
@@ -900,32 +874,9 @@ class WordPiece(Model):
             wp.continuing_subword_prefix = bpe.continuing_subword_prefix
         return wp
 
-    @property
-    def unk_token(self) -> str:
-        return self._unk_token
-
-    @unk_token.setter
-    def unk_token(self, value: str) -> None:
-        self._unk_token = value
-        self._cache.clear()
-
-    @property
-    def continuing_subword_prefix(self) -> str:
-        return self._continuing_subword_prefix
-
-    @continuing_subword_prefix.setter
-    def continuing_subword_prefix(self, value: str) -> None:
-        self._continuing_subword_prefix = value
-        self._cache.clear()
-
-    @property
-    def max_input_chars_per_word(self) -> int:
-        return self._max_input_chars_per_word
-
-    @max_input_chars_per_word.setter
-    def max_input_chars_per_word(self, value: int) -> None:
-        self._max_input_chars_per_word = int(value)
-        self._cache.clear()
+    unk_token = _CacheKeyed()
+    continuing_subword_prefix = _CacheKeyed()
+    max_input_chars_per_word = _CacheKeyed(int)
 
     def token_to_id(self, token: str) -> int | None:
         return self._vocab.get(token)
