@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import copy
 import inspect
-import json
 import logging
 import os
 import re
