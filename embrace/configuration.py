@@ -40,7 +40,7 @@ import typing
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, TypeVar
 
 from embrace.errors import ConfigError, DirectoryExpectedError, RemoteCodeError
-from embrace.hub.push import PushToHubMixin
+from embrace.hub.push import PUSH_OPTIONS, PushToHubMixin
 from embrace.hub.resolve import resolve_file
 from embrace.utils.logging import get_logger, warning_once
 
@@ -352,12 +352,6 @@ def _write_atomically(path: str, text: str) -> None:
         if os.path.exists(temp_path):
             os.remove(temp_path)
         raise
-
-
-# Keyword arguments ``save_pretrained`` accepts for uploading (the reference forwards them to the hub).
-_PUSH_KWARGS = frozenset(
-    {"repo_id", "commit_message", "commit_description", "token", "private", "create_pr", "revision"}
-)
 
 
 class PretrainedConfig(PushToHubMixin):
@@ -1024,7 +1018,7 @@ class PretrainedConfig(PushToHubMixin):
             >>> os.listdir(folder)
             ['config.json']
         """
-        unknown = sorted(set(kwargs) - _PUSH_KWARGS)
+        unknown = sorted(set(kwargs) - PUSH_OPTIONS)
         if unknown:
             raise TypeError(f"save_pretrained() got unexpected keyword arguments {unknown}.")
         save_directory = os.fspath(save_directory)

@@ -75,6 +75,10 @@ class PushToHubMixin:
             )
 
 
+# The keyword arguments `save_pretrained(..., push_to_hub=True, ...)` forwards to push_folder.
+PUSH_OPTIONS = frozenset({"repo_id", "commit_message", "commit_description", "token", "private", "create_pr", "revision"})
+
+
 def push_folder(
     folder: str,
     *,

@@ -24,7 +24,7 @@ import os
 from typing import Any, Iterable
 
 from ..errors import TokenizerError, TokenizerInputError
-from ..hub.push import PushToHubMixin
+from ..hub.push import PUSH_OPTIONS, PushToHubMixin
 from ..tokenizers import AddedToken, Encoding, Tokenizer
 from ..utils.logging import get_logger
 from . import loading
@@ -83,10 +83,6 @@ def _type_error(what: str, value: Any) -> TokenizerInputError:
         + (f" of {type(value[0]).__name__}" if isinstance(value, (list, tuple)) and value else "")
         + "."
     )
-
-
-# save_pretrained(push_to_hub=True, ...) options forwarded to the upload
-_PUSH_OPTIONS = frozenset({"repo_id", "commit_message", "commit_description", "token", "private", "create_pr", "revision"})
 
 
 class PreTrainedTokenizer(ModelInputsMixin, PushToHubMixin):
@@ -836,7 +832,7 @@ class PreTrainedTokenizer(ModelInputsMixin, PushToHubMixin):
                         **kwargs: Any) -> tuple[str, ...]:
         """Write tokenizer.json, tokenizer_config.json, special_tokens_map.json (+ chat template and the
         class's legacy vocabulary files); returns the written paths."""
-        push_options = {k: kwargs.pop(k) for k in list(kwargs) if k in _PUSH_OPTIONS}
+        push_options = {k: kwargs.pop(k) for k in list(kwargs) if k in PUSH_OPTIONS}
         unknown = sorted(set(kwargs) - {"save_jinja_files"})
         if unknown:
             raise TypeError(f"save_pretrained() got unexpected keyword argument(s) {unknown}.")
