@@ -34,7 +34,6 @@ import math
 import os
 import re
 import sys
-import tempfile
 import types
 import typing
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, TypeVar
@@ -42,6 +41,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, TypeVar
 from embrace.errors import ConfigError, DirectoryExpectedError, RemoteCodeError
 from embrace.hub.push import PUSH_OPTIONS, PushToHubMixin
 from embrace.hub.resolve import resolve_file
+from embrace.utils.files import write_text_atomically
 from embrace.utils.logging import get_logger, warning_once
 
 if TYPE_CHECKING:
@@ -339,19 +339,6 @@ def _read_json_dict(path: str) -> dict[str, Any]:
         )
     return _decode_special_floats(data)
 
-
-def _write_atomically(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename, so readers never see half a file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    handle, temp_path = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as writer:
-            writer.write(text)
-        os.replace(temp_path, path)
-    except BaseException:
-        if os.path.exists(temp_path):
-            os.remove(temp_path)
-        raise
 
 
 class PretrainedConfig(PushToHubMixin):
@@ -695,7 +682,7 @@ class PretrainedConfig(PushToHubMixin):
             >>> PretrainedConfig.from_json_file(path).transformers_version
             '5.23.0'
         """
-        _write_atomically(os.fspath(json_file_path), self.to_json_string(use_diff=use_diff))
+        write_text_atomically(json_file_path, self.to_json_string(use_diff=use_diff))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, PretrainedConfig) and self.__dict__ == other.__dict__

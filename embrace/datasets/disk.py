@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +31,7 @@ from embrace.datasets.info import DATASET_INFO_FILENAME, DatasetInfo
 from embrace.datasets.progress import progress_bar
 from embrace.datasets.table import Table, concat_tables, in_memory_table, memory_mapped_table, write_arrow_file
 from embrace.errors import DirectoryExpectedError
+from embrace.utils.files import write_text_atomically
 
 if TYPE_CHECKING:
     from embrace.datasets.arrow_dataset import Dataset
@@ -60,16 +60,7 @@ def parse_size(size: int | str) -> int:
 
 
 def _write_json(path: str, obj: Any, **dump_kwargs: Any) -> None:
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(obj, handle, **dump_kwargs)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_text_atomically(path, json.dumps(obj, **dump_kwargs))
 
 
 def save_to_disk(

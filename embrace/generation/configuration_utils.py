@@ -28,6 +28,7 @@ from typing import Any
 from embrace.configuration import TRANSFORMERS_VERSION
 from embrace.errors import ConfigError, DirectoryExpectedError
 from embrace.hub.resolve import resolve_file
+from embrace.utils.files import write_text_atomically
 from embrace.utils.logging import get_logger, warning_once
 
 logger = get_logger(__name__)
@@ -294,11 +295,7 @@ class GenerationConfig:
     def to_json_file(self, json_file_path: str | os.PathLike, use_diff: bool = True,
                      keys_to_pop: list[str] | None = None) -> None:
         """Write :meth:`to_json_string` to ``json_file_path`` (atomically)."""
-        text = self.to_json_string(use_diff=use_diff, keys_to_pop=keys_to_pop)
-        temp = f"{os.fspath(json_file_path)}.tmp{os.getpid()}"
-        with open(temp, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temp, json_file_path)
+        write_text_atomically(json_file_path, self.to_json_string(use_diff=use_diff, keys_to_pop=keys_to_pop))
 
     @classmethod
     def from_dict(cls, config_dict: dict[str, Any], **kwargs: Any) -> GenerationConfig | tuple[GenerationConfig, dict]:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +39,7 @@ from embrace.errors import (
 from embrace.hub import _http, constants
 from embrace.hub.cache import repo_folder_name, validate_repo_id
 from embrace.hub.download import REGEX_COMMIT_HASH, _check_repo_type, _write_ref, hf_hub_download
+from embrace.utils.files import write_text_atomically
 
 logger = logging.getLogger("embrace.hub")
 
@@ -116,10 +116,7 @@ def write_tree_cache(folder: str, commit_hash: str, files: dict[str, dict[str, A
     data = {"format_version": TREE_CACHE_FORMAT_VERSION, "files": {name: files[name] for name in sorted(files)}}
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        handle, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as writer:
-            json.dump(data, writer, indent=1)
-        os.replace(tmp, path)
+        write_text_atomically(path, json.dumps(data, indent=1))
     except OSError as error:
         logger.warning("Could not write the tree cache %s: %s", path, error)
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from embrace.errors import ConfigError
 from embrace.hub.resolve import resolve_file
+from embrace.utils.files import write_text_atomically
 
 CONFIG_NAME = "adapter_config.json"
 # The adapter-folder format version we write; it is the reference release whose files we match.
@@ -139,13 +140,7 @@ class PeftConfig:
         os.makedirs(save_directory, exist_ok=True)
         out = self.to_dict()
         out["peft_version"] = PEFT_FORMAT_VERSION
-        text = json.dumps(out, indent=2, sort_keys=True)
-        target = os.path.join(save_directory, CONFIG_NAME)
-        # Write next to the target and rename, so an interrupted save never leaves half a file.
-        tmp = target + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
+        write_text_atomically(os.path.join(save_directory, CONFIG_NAME), json.dumps(out, indent=2, sort_keys=True))
 
     @classmethod
     def from_pretrained(

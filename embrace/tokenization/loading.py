@@ -25,12 +25,12 @@ from __future__ import annotations
 import copy
 import json
 import os
-import tempfile
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DirectoryExpectedError, EntryNotFoundError, RemoteCodeError, TokenizerError
 from ..hub.resolve import resolve_file
 from ..tokenizers import AddedToken
+from ..utils.files import write_text_atomically
 
 if TYPE_CHECKING:
     from .base import PreTrainedTokenizer
@@ -148,18 +148,6 @@ def load_tokenizer(cls: type, path: "str | os.PathLike", *, hub: dict[str, Any],
     return cls(**init_kwargs)
 
 
-def _atomic_write(path: str, text: str) -> None:
-    folder = os.path.dirname(path) or "."
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix="-" + os.path.basename(path))
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-
 
 def _json_ready(value: Any) -> Any:
     """AddedToken -> its dict (tagged like the reference does); containers recursively."""
@@ -211,23 +199,23 @@ def save_tokenizer(tokenizer: "PreTrainedTokenizer", save_directory: "str | os.P
     config.pop("chat_template", None)  # written below, as a .jinja file or inline
     template = tokenizer.chat_template
     if isinstance(template, str) and save_jinja_files:
-        _atomic_write(target(CHAT_TEMPLATE_FILE), template)
+        write_text_atomically(target(CHAT_TEMPLATE_FILE), template)
         written.append(target(CHAT_TEMPLATE_FILE))
     elif isinstance(template, dict):
         config["chat_template"] = [{"name": k, "template": v} for k, v in template.items()]
     elif template is not None:
         config["chat_template"] = template
-    _atomic_write(target(TOKENIZER_CONFIG_FILE), _dump(config))
+    write_text_atomically(target(TOKENIZER_CONFIG_FILE), _dump(config))
     written.insert(0, target(TOKENIZER_CONFIG_FILE))
 
     special = dict(tokenizer.special_tokens_map)
     if tokenizer._extra_special_tokens:
         special["additional_special_tokens"] = [str(t) for t in tokenizer._extra_special_tokens]
-    _atomic_write(target(SPECIAL_TOKENS_MAP_FILE), _dump(special))
+    write_text_atomically(target(SPECIAL_TOKENS_MAP_FILE), _dump(special))
     written.append(target(SPECIAL_TOKENS_MAP_FILE))
 
     if legacy_format is not True:
-        _atomic_write(target(TOKENIZER_FILE), tokenizer.backend_tokenizer.to_str(pretty=True))
+        write_text_atomically(target(TOKENIZER_FILE), tokenizer.backend_tokenizer.to_str(pretty=True))
         written.append(target(TOKENIZER_FILE))
     if legacy_format is not False:
         written.extend(tokenizer.save_vocabulary(folder, filename_prefix))

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import gc
 import os
-import tempfile
 from typing import Any, Iterable, Iterator, Sequence
 
 from embrace.errors import TokenizerError
 from embrace.tokenizers.added_vocabulary import AddedToken, AddedVocabulary
 from embrace.tokenizers.encoding import Encoding, pad_encodings
 from embrace.tokenizers.normalized import NormalizedString, PreTokenizedString
+from embrace.utils.files import write_text_atomically
 
 __all__ = ["Tokenizer"]
 
@@ -618,19 +618,7 @@ class Tokenizer:
         path = os.fspath(path)
         if os.path.isdir(path):
             raise IsADirectoryError(f"{path} is a directory; give the path of the tokenizer.json file to write")
-        data = self.to_str(pretty=pretty)
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".tokenizer-", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        write_text_atomically(path, self.to_str(pretty=pretty))
 
     @staticmethod
     def from_str(json: str) -> "Tokenizer":
