@@ -9,7 +9,11 @@ invalidates the cache while an unchanged call reuses it without reading the sour
 ``module_hash`` hashes the reader's source, so a reader fix never serves stale Arrow.
 
 Preparation reads file by file, block by block, and appends to the Arrow file, so a
-multi-GB CSV is converted with flat memory; the prepared files are then memory-mapped. It
+multi-GB CSV is converted with flat memory; the prepared files are then memory-mapped.
+With ``num_proc`` > 1 and several files in a split, the files are dealt out in contiguous
+groups to worker processes that each write one shard,
+``<builder>-<split>-0000i-of-0000N.arrow`` (the reference's names); ``shard_lengths`` in
+``dataset_info.json`` records them and opening concatenates the shards in order. It
 writes into ``<dir>.incomplete`` under a file lock and renames the folder into place, so
 a crash or a concurrent loader never sees half a dataset.
 
@@ -32,6 +36,7 @@ import json
 import os
 import shutil
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -152,8 +157,15 @@ class DatasetBuilder:
         with open(reader_module.__file__, "rb") as handle:
             return hashlib.sha256(handle.read()).hexdigest()
 
-    def _arrow_path(self, directory: str, split: str) -> str:
-        return os.path.join(directory, f"{self.name}-{split}.arrow")
+    def _arrow_paths(self, directory: str, split: str, num_shards: int = 1) -> list[str]:
+        """The Arrow file(s) of one split: one file, or ``num_shards`` numbered shards."""
+        if num_shards == 1:
+            return [os.path.join(directory, f"{self.name}-{split}.arrow")]
+        return [os.path.join(directory, f"{self.name}-{split}-{i:05d}-of-{num_shards:05d}.arrow") for i in range(num_shards)]
+
+    def _split_paths(self, split: str) -> list[str]:
+        lengths = self.info.splits[split].shard_lengths
+        return self._arrow_paths(self.cache_dir, split, len(lengths) if lengths else 1)
 
     # --- preparing -----------------------------------------------------------------
 
@@ -163,13 +175,17 @@ class DatasetBuilder:
             return False
         info = DatasetInfo.from_directory(self.cache_dir)
         for split, split_info in (info.splits or {}).items():
-            path = self._arrow_path(self.cache_dir, split)
-            if not os.path.isfile(path):
+            lengths = split_info.shard_lengths
+            paths = self._arrow_paths(self.cache_dir, split, len(lengths) if lengths else 1)
+            if not all(os.path.isfile(path) for path in paths):
                 return False
             if verification_mode == "all_checks":
-                with pa.memory_map(path) as source:
-                    if pa.ipc.open_stream(source).read_all().num_rows != split_info.num_examples:
-                        return False
+                rows = 0
+                for path in paths:
+                    with pa.memory_map(path) as source:
+                        rows += pa.ipc.open_stream(source).read_all().num_rows
+                if rows != split_info.num_examples:
+                    return False
         self.info = info
         return True
 
@@ -188,7 +204,8 @@ class DatasetBuilder:
             download_mode: ``"reuse_dataset_if_exists"`` (default) or ``"force_redownload"``.
             verification_mode: ``"basic_checks"`` (default), ``"all_checks"`` (also re-counts
                 the rows of a reused cache) or ``"no_checks"``.
-            num_proc: accepted for API compatibility; files are converted in this process.
+            num_proc: worker processes converting a split's files in parallel (at most one
+                per file; a single file is always converted in this process).
         """
         mode = _choice("download_mode", download_mode, DOWNLOAD_MODES, "reuse_dataset_if_exists")
         verification = _choice("verification_mode", verification_mode, VERIFICATION_MODES, "basic_checks")
@@ -205,18 +222,25 @@ class DatasetBuilder:
             shutil.rmtree(incomplete, ignore_errors=True)
             os.makedirs(incomplete)
             try:
-                self._prepare_into(incomplete)
+                self._prepare_into(incomplete, num_proc or 1)
                 shutil.rmtree(self.cache_dir, ignore_errors=True)
                 os.replace(incomplete, self.cache_dir)
             finally:
                 shutil.rmtree(incomplete, ignore_errors=True)
 
-    def _prepare_into(self, directory: str) -> None:
+    def _prepare_into(self, directory: str, num_proc: int) -> None:
         splits = SplitDict(dataset_name=self.dataset_name)
         features = self.config.features
         for split, files in self.config.data_files.items():
-            num_rows, num_bytes, split_features = self._write_split(files, self._arrow_path(directory, split), split)
-            splits[split] = SplitInfo(name=split, num_bytes=num_bytes, num_examples=num_rows, dataset_name=self.dataset_name)
+            num_shards = min(num_proc, len(files))
+            if num_shards == 1:
+                num_rows, num_bytes, split_features = self._write_split(files, self._arrow_paths(directory, split)[0], split)
+                shard_lengths = None
+            else:
+                shard_lengths, num_bytes, split_features = self._write_split_in_workers(files, directory, split, num_shards)
+                num_rows = sum(shard_lengths)
+            splits[split] = SplitInfo(name=split, num_bytes=num_bytes, num_examples=num_rows,
+                                      shard_lengths=shard_lengths, dataset_name=self.dataset_name)
             features = features or split_features
         download_size = sum(os.path.getsize(p) for files in self.config.data_files.values() for p in files)
         dataset_size = sum(s.num_bytes for s in splits.values())
@@ -227,13 +251,45 @@ class DatasetBuilder:
         )
         self.info.write_to_directory(directory)
 
-    def _write_split(self, files: list[str], path: str, split: str) -> tuple[int, int, Features | None]:
+    def _write_split_in_workers(self, files: list[str], directory: str, split: str,
+                                num_shards: int) -> tuple[list[int], int, Features | None]:
+        """Write one shard per worker; returns the shard lengths, bytes and features."""
+        # Every shard must share one schema, as in a single-process run where later files are
+        # cast to the first one's: infer it here from the first block, then hand it out.
+        features = self.config.features or self._first_block_features(files)
+        div, mod = divmod(len(files), num_shards)  # the first `mod` groups take one file more
+        bounds = [div * rank + min(rank, mod) for rank in range(num_shards + 1)]
+        groups = [files[bounds[rank]:bounds[rank + 1]] for rank in range(num_shards)]
+        paths = self._arrow_paths(directory, split, num_shards)
+        lengths: list[int] = []
+        total_bytes = 0
+        bar = tqdm(desc=f"Generating {split} split (num_proc={num_shards})", unit=" examples",
+                   disable=progress_disabled())
+        try:
+            with ProcessPoolExecutor(num_shards) as pool:
+                jobs = [pool.submit(_write_shard, self, group, path, split, features) for group, path in zip(groups, paths)]
+                for job in jobs:  # in shard order, so lengths line up with file names
+                    rows, num_bytes = job.result()
+                    lengths.append(rows)
+                    total_bytes += num_bytes
+                    bar.update(rows)
+        finally:
+            bar.close()
+        return lengths, total_bytes, features
+
+    def _first_block_features(self, files: list[str]) -> Features | None:
+        for table, _ in self.generate_tables(files):
+            return Features.from_arrow_schema(table.schema)
+        return None
+
+    def _write_split(self, files: list[str], path: str, split: str, features: Features | None = None,
+                     *, progress: bool = True) -> tuple[int, int, Features | None]:
         """Stream every file of one split into one Arrow file; returns rows, bytes and features."""
-        features = self.config.features
+        features = features or self.config.features
         schema = features.arrow_schema if features is not None else None
         writer = None
         num_rows = num_bytes = 0
-        bar = tqdm(desc=f"Generating {split} split", unit=" examples", disable=progress_disabled())
+        bar = tqdm(desc=f"Generating {split} split", unit=" examples", disable=not progress or progress_disabled())
         try:
             with pa.OSFile(path, "wb") as sink:
                 for table, source in self.generate_tables(files):
@@ -274,8 +330,11 @@ class DatasetBuilder:
     def _split_table(self, split: str, in_memory: bool):
         from embrace.datasets.table import in_memory_table, memory_mapped_table
 
-        path = self._arrow_path(self.cache_dir, split)
-        return in_memory_table(path) if in_memory else memory_mapped_table(path)
+        from embrace.datasets.table import concat_tables
+
+        opener = in_memory_table if in_memory else memory_mapped_table
+        tables = [opener(path) for path in self._split_paths(split)]
+        return tables[0] if len(tables) == 1 else concat_tables(tables)
 
     def _dataset_for_spec(self, spec: str, in_memory: bool):
         from embrace.datasets.arrow_dataset import Dataset
@@ -319,6 +378,13 @@ class DatasetBuilder:
         if split is None:
             return IterableDatasetDict({name: one(name) for name in self.config.data_files})
         return one(str(split))
+
+
+def _write_shard(builder: DatasetBuilder, files: list[str], path: str, split: str,
+                 features: Features | None) -> tuple[int, int]:
+    """Worker body for parallel preparation: one group of files into one shard."""
+    rows, num_bytes, _ = builder._write_split(files, path, split, features, progress=False)
+    return rows, num_bytes
 
 
 def _encode_labels(column: pa.ChunkedArray, feature: ClassLabel) -> pa.Array:
