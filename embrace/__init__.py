@@ -59,6 +59,8 @@ _LAZY: dict[str, str] = {
     "PreTrainedConfig": "embrace.configuration",
     "PreTrainedModel": "embrace.modeling.modeling_utils",
     **{name: "embrace.models.bert" for name in _BERT},
+    **{name: "embrace.training.data_collator" for name in ("default_data_collator", "DefaultDataCollator", "DataCollatorMixin", "DataCollatorWithPadding", "DataCollatorForTokenClassification", "DataCollatorForMultipleChoice", "DataCollatorForSeq2Seq", "DataCollatorForLanguageModeling", "DataCollatorWithFlattening")},
+    **{name: "embrace.training.hf_argparser" for name in ("HfArgumentParser", "HfArg")},
     **{name: "embrace.auto" for name in _AUTO},
     **{name: "embrace.tokenization" for name in _TOKENIZATION},
     **{name: "embrace.models.llama" for name in ("LlamaConfig", "LlamaModel", "LlamaPreTrainedModel", "LlamaForCausalLM", "LlamaForSequenceClassification")},

@@ -189,3 +189,47 @@ class ColumnNotFoundError(EmbraceError, ValueError, KeyError):
 class DatasetTransformError(EmbraceError, ValueError):
     """A function given to ``map``/``filter`` returned something that cannot become rows
     (not a dict, columns of the wrong length, values of mixed types)."""
+
+
+# --- training ----------------------------------------------------------------------
+
+
+class DataCollatorError(EmbraceError, ValueError, KeyError):
+    """A data collator got features it cannot batch (mixed keys, ragged rows with nothing to
+    pad them, a tokenizer without the token a collator needs). A ValueError; also a KeyError
+    because the reference raises one for a feature missing a key."""
+
+    def __str__(self) -> str:  # KeyError would otherwise repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+# --- pipelines ---------------------------------------------------------------------
+
+
+class PipelineException(EmbraceError, ValueError):
+    """A pipeline got input it cannot handle (a fill-mask text without a mask token, a
+    zero-shot call without labels, a question without a context). A ValueError, like the
+    reference's checks on pipeline input."""
+
+
+class TrainingError(EmbraceError, ValueError):
+    """Contradictory or invalid training settings (TrainingArguments, Trainer, optimizers,
+    schedules). A ValueError, like the reference's checks on training arguments."""
+
+
+# --- evaluate ----------------------------------------------------------------------
+
+
+class EvaluationModuleNotFoundError(EmbraceError, FileNotFoundError):
+    """``evaluate.load`` got a name that no built-in metric answers to (embrace is
+    offline-first and never downloads metric scripts); the message lists the known names."""
+
+
+class MetricInputError(EmbraceError, ValueError):
+    """Predictions/references given to a metric are missing, of unequal length or of the
+    wrong kind; the message names the metric and the inputs it expects."""
+
+
+class ArgumentsFileError(EmbraceError, ValueError):
+    """A JSON/YAML file of arguments could not be read into dataclasses (bad syntax, or not a
+    mapping of field names to values); the message names the file."""
