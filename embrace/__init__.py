@@ -51,6 +51,7 @@ _TOKENIZATION = (
     "Qwen2Tokenizer", "Qwen2TokenizerFast", "LlamaTokenizer", "LlamaTokenizerFast", "T5Tokenizer",
     "T5TokenizerFast", "AlbertTokenizer", "AlbertTokenizerFast", "XLNetTokenizer", "XLNetTokenizerFast",
     "XLMRobertaTokenizer", "XLMRobertaTokenizerFast", "MarianTokenizer",
+    "MBartTokenizer", "MBartTokenizerFast", "MBart50Tokenizer", "MBart50TokenizerFast", "PegasusTokenizer", "PegasusTokenizerFast",
 )
 
 # public name -> module that defines it

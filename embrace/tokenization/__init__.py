@@ -22,9 +22,11 @@ from .batch_encoding import BatchEncoding, CharSpan, TensorType, TokenSpan
 from .padding_truncation import PaddingStrategy, TruncationStrategy
 from .presets import *  # noqa: F401,F403 - the per-model classes
 from .presets import PRESETS
+from .presets_seq2seq import *  # noqa: F401,F403 - mBART, mBART-50, Pegasus
+from .presets_seq2seq import SEQ2SEQ_PRESETS
 
 __all__ = [
     "AutoTokenizer", "BatchEncoding", "CharSpan", "PaddingStrategy", "PreTrainedTokenizer", "PreTrainedTokenizerBase",
     "PreTrainedTokenizerFast", "TOKENIZER_CLASSES", "TOKENIZER_PRESETS", "TensorType", "TokenSpan",
-    "TokenizersBackend", "TruncationStrategy", *PRESETS,
+    "TokenizersBackend", "TruncationStrategy", *PRESETS, *SEQ2SEQ_PRESETS,
 ]

@@ -25,10 +25,12 @@ from ..errors import TokenizerError, unknown_key
 from .base import PreTrainedTokenizer
 from .loading import TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, optional_file, read_json, refuse_remote_code
 from .presets import PRESETS
+from .presets_seq2seq import SEQ2SEQ_PRESETS
 
 # tokenizer_class name -> class (the generic names included).
 TOKENIZER_CLASSES: dict[str, type] = {
     **PRESETS,
+    **SEQ2SEQ_PRESETS,
     "PreTrainedTokenizer": PreTrainedTokenizer,
     "PreTrainedTokenizerFast": PreTrainedTokenizer,
     "TokenizersBackend": PreTrainedTokenizer,
@@ -49,6 +51,8 @@ TOKENIZER_PRESETS: dict[str, str] = {
     "xlnet": "XLNetTokenizer",
     "xlm-roberta": "XLMRobertaTokenizer",
     "marian": "MarianTokenizer",
+    "mbart": "MBartTokenizer",
+    "pegasus": "PegasusTokenizer",
 }
 
 

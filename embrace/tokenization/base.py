@@ -19,9 +19,10 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from ..errors import TokenizerError, TokenizerInputError
 from ..hub.push import PUSH_OPTIONS, PushToHubMixin
@@ -109,6 +110,8 @@ class PreTrainedTokenizer(ModelInputsMixin, PushToHubMixin):
     SPECIAL_TOKENS_ATTRIBUTES = list(SPECIAL_TOKENS_ATTRIBUTES)
     # Constructor defaults of the per-model classes (kept in init_kwargs, so they are saved).
     _defaults: dict[str, Any] = {}
+    # False for classes one tokenizer.json cannot describe: they are always built from their files.
+    _has_tokenizer_json = True
 
     def __init__(self, *args: Any, tokenizer_object: "Tokenizer | None" = None, tokenizer_file: "str | None" = None,
                  **kwargs: Any) -> None:
@@ -118,7 +121,7 @@ class PreTrainedTokenizer(ModelInputsMixin, PushToHubMixin):
                 "tokenizer_file=... / vocab_file=..., or use from_pretrained(path)."
             )
         for key, value in self._defaults.items():
-            kwargs.setdefault(key, value)
+            kwargs.setdefault(key, copy.deepcopy(value))  # defaults may hold AddedTokens
         if tokenizer_object is not None:
             if not isinstance(tokenizer_object, Tokenizer):
                 raise TypeError(f"tokenizer_object must be an embrace.tokenizers.Tokenizer, got "
@@ -533,13 +536,20 @@ class PreTrainedTokenizer(ModelInputsMixin, PushToHubMixin):
             result = self._encode_plus(text, text_pair, padding_strategy, truncation_strategy, max_length, **options)
         if text_target is not None:
             target_max = max_target_length if max_target_length is not None else max_length
-            target = self._encode_plus(
-                text_target, text_pair_target, padding_strategy, truncation_strategy, target_max, **options
-            )
+            with self._target_mode():
+                target = self._encode_plus(
+                    text_target, text_pair_target, padding_strategy, truncation_strategy, target_max, **options
+                )
             if result is None:
                 return target
             result["labels"] = target["input_ids"]
         return result
+
+    @contextlib.contextmanager
+    def _target_mode(self) -> Iterator[None]:
+        """`text_target` is encoded inside this; classes that segment or frame targets differently
+        (Marian's target model, mBART's target language code) switch here and back."""
+        yield
 
     def _encode_plus(
         self,

@@ -106,6 +106,48 @@ def byte_level_bpe(
 # --- SentencePiece ----------------------------------------------------------------------------
 
 
+class SentencePieceUnigram(Unigram):
+    """A Unigram model that, like SentencePiece, never matches its reserved pieces inside text.
+
+    SentencePiece keeps control and unknown pieces (``<s>``, ``</s>``, ``<unk>``, ``<pad>``)
+    out of its matcher: typed into the text they are segmented like any other characters.
+    The pieces the tokenizer classes add on top of the model (fairseq's ids, language codes,
+    sentinels, ``<mask>``) are reserved the same way. Those tokens are still found as added
+    tokens; this only matters with ``split_special_tokens=True``, where the text reaches the
+    model unsplit. ``tokenizer.json`` cannot record reserved ids, so the model is written as
+    a plain Unigram (and a tokenizer read back from that file matches every piece, as the
+    reference does).
+
+    Example:
+        >>> model = SentencePieceUnigram([("<unk>", 0.0), ("<s>", 0.0), ("<", -1.0), ("s", -1.0), (">", -1.0)],
+        ...                              unk_id=0, reserved_ids=[0, 1])
+        >>> [t.value for t in model.tokenize("<s>")]
+        ['<', 's', '>']
+    """
+
+    def __init__(self, vocab: list[tuple[str, float]], unk_id: int, byte_fallback: bool = False, *,
+                 reserved_ids: "list[int] | set[int]") -> None:
+        self._reserved_ids = frozenset(reserved_ids)
+        super().__init__(vocab, unk_id=unk_id, byte_fallback=byte_fallback)
+
+
+def with_reserved_pieces(model: Unigram, *, before: "list[str] | None" = None,
+                         after: "list[str] | None" = None, unk_id: "int | None" = None) -> SentencePieceUnigram:
+    """`model` with pieces the tokenizer class adds (score 0.0, never matched in text) put
+    `before` and/or `after` its own; with `before`, `unk_id` is the id in the new layout."""
+    head, tail = list(before or []), list(after or [])
+    pieces = [(p, 0.0) for p in head] + model.pieces() + [(p, 0.0) for p in tail]
+    own = {i + len(head) for i in getattr(model, "_reserved_ids", ())}
+    added = set(range(len(head))) | set(range(len(pieces) - len(tail), len(pieces)))
+    return SentencePieceUnigram(pieces, unk_id=model.unk_id + len(head) if unk_id is None else unk_id,
+                                byte_fallback=model.byte_fallback, reserved_ids=own | added)
+
+
+def reserved_piece_ids(proto: spm.ModelProto) -> list[int]:
+    """Ids of the pieces SentencePiece never matches in text (control, unknown, byte and unused)."""
+    return [i for i, p in enumerate(proto.pieces) if p.type in (spm.CONTROL, spm.UNKNOWN, spm.BYTE, spm.UNUSED)]
+
+
 def _merges_from_pieces(vocab: dict[str, int], scores: dict[str, float]) -> list[tuple[str, str]]:
     """BPE merges implied by a SentencePiece BPE vocabulary.
 
@@ -127,8 +169,10 @@ def _spm_normalizer(spec: spm.NormalizerSpec) -> list[Any]:
     steps: list[Any] = []
     if spec.precompiled_charsmap:
         steps.append(normalizers.Precompiled(spec.precompiled_charsmap))
-    if spec.remove_extra_whitespaces:  # SentencePiece trims the ends and collapses runs of spaces
-        steps += [normalizers.Strip(left=True, right=True), normalizers.Replace(Regex(" {2,}"), " ")]
+    if spec.remove_extra_whitespaces:
+        # SentencePiece trims the ends and collapses runs of spaces: U+0020 only (after its
+        # charsmap), so other whitespace such as U+0085 stays, which rules out Strip.
+        steps += [normalizers.Replace(Regex("^ +| +$"), ""), normalizers.Replace(Regex(" {2,}"), " ")]
     return steps
 
 
@@ -148,8 +192,8 @@ def sentencepiece_tokenizer(model_file: str, *, add_prefix_space: bool = True) -
         model = BPE(vocab, _merges_from_pieces(normal, scores), unk_token=trainer.unk_piece, fuse_unk=True,
                     byte_fallback=trainer.byte_fallback, dropout=None)
     elif trainer.model_type == spm.UNIGRAM:
-        model = Unigram([(p.piece, p.score) for p in proto.pieces], unk_id=trainer.unk_id,
-                        byte_fallback=trainer.byte_fallback)
+        model = SentencePieceUnigram([(p.piece, p.score) for p in proto.pieces], unk_id=trainer.unk_id,
+                                     byte_fallback=trainer.byte_fallback, reserved_ids=reserved_piece_ids(proto))
     else:
         raise TokenizerError(
             f"{model_file}: SentencePiece model type {trainer.model_type} (word/char) is not supported; only "
@@ -197,19 +241,45 @@ def require_file(kwargs: dict[str, Any], argument: str, cls_name: str, filename:
     return os.fspath(path)
 
 
-def fairseq_sentencepiece(model_file: str, *, add_prefix_space: bool = True,
-                          mask_token: str = "<mask>") -> tuple[Tokenizer, spm.ModelProto]:
-    """A SentencePiece Unigram model with fairseq's ids (XLM-RoBERTa).
+def fairseq_sentencepiece(model_file: str, *, add_prefix_space: bool = True, mask_token: str = "<mask>",
+                          extra_tokens: "list[str] | None" = None) -> tuple[Tokenizer, spm.ModelProto]:
+    """A SentencePiece Unigram model with fairseq's ids (XLM-RoBERTa, mBART).
 
     fairseq puts ``<s>, <pad>, </s>, <unk>`` at ids 0-3 and shifts every other piece up by
-    one (SentencePiece's own ``<unk>, <s>, </s>`` at 0-2 are replaced); ``<mask>`` comes last.
+    one (SentencePiece's own ``<unk>, <s>, </s>`` at 0-2 are replaced); `extra_tokens`
+    (mBART's language codes) follow the pieces and ``<mask>`` comes last.
+    """
+    head = ["<s>", "<pad>", "</s>", "<unk>"]
+    return shifted_sentencepiece(model_file, [(t, 0.0) for t in head], keep_from=3, unk_id=3,
+                                 tail=[*(extra_tokens or []), mask_token], add_prefix_space=add_prefix_space,
+                                 family="fairseq")
+
+
+def shifted_sentencepiece(model_file: str, head: list[tuple[str, float]], *, keep_from: int,
+                          unk_id: "int | None" = None, tail: "list[str] | None" = None, add_prefix_space: bool = True,
+                          family: str = "this tokenizer") -> tuple[Tokenizer, spm.ModelProto]:
+    """A SentencePiece Unigram model whose first `keep_from` pieces are replaced by `head`
+    (``(token, score)`` pairs) and `tail` tokens appended: the layouts of fairseq and Pegasus.
+
+    The added tokens are reserved (never matched inside text), like the model's own control
+    pieces; `unk_id` is the unknown token's id in the new layout (None: the model's own
+    unknown piece, which must then lie at or after `keep_from`).
     """
     tokenizer, proto = sentencepiece_tokenizer(model_file, add_prefix_space=add_prefix_space)
     if proto.trainer_spec.model_type != spm.UNIGRAM:
-        raise TokenizerError(f"{model_file}: XLM-RoBERTa expects a SentencePiece Unigram model, found a BPE one.")
-    pieces = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
-    pieces += [(p.piece, p.score) for p in proto.pieces[3:]] + [(mask_token, 0.0)]
-    tokenizer.model = Unigram(pieces, unk_id=3, byte_fallback=False)
+        raise TokenizerError(f"{model_file}: {family} expects a SentencePiece Unigram model, found a BPE one.")
+    shift = len(head) - keep_from
+    if unk_id is None:
+        if proto.trainer_spec.unk_id < keep_from:
+            raise TokenizerError(
+                f"{model_file}: {family} expects the model's unknown piece at id {keep_from} or later (its first "
+                f"{keep_from} ids are replaced), found it at {proto.trainer_spec.unk_id}; train it with "
+                f"unk_id={keep_from}.")
+        unk_id = proto.trainer_spec.unk_id + shift
+    pieces = list(head) + [(p.piece, p.score) for p in proto.pieces[keep_from:]] + [(t, 0.0) for t in tail or []]
+    reserved = [*range(len(head)), *range(len(pieces) - len(tail or []), len(pieces)),
+                *(i + shift for i in reserved_piece_ids(proto) if i >= keep_from)]
+    tokenizer.model = SentencePieceUnigram(pieces, unk_id=unk_id, reserved_ids=reserved)
     return tokenizer, proto
 
 
@@ -248,6 +318,8 @@ def vocab_sentencepiece(model_file: str, vocab: dict[str, int], *, unk_token: st
     if unk_token not in vocab:
         raise TokenizerError(f"vocab.json has no entry for the unknown token {unk_token!r}; add it or pass unk_token.")
     floor = min(scores.values(), default=0.0)
-    tokenizer.model = Unigram([(token, scores.get(token, floor)) for token, _ in by_id], unk_id=vocab[unk_token],
-                              byte_fallback=False)
+    # Entries this model lacks are never produced by SentencePiece, so they are never matched.
+    tokenizer.model = SentencePieceUnigram([(token, scores.get(token, floor)) for token, _ in by_id],
+                                           unk_id=vocab[unk_token],
+                                           reserved_ids=[index for token, index in by_id if token not in scores])
     return tokenizer

@@ -122,7 +122,8 @@ def load_tokenizer(cls: type, path: "str | os.PathLike", *, hub: dict[str, Any],
             init_kwargs["chat_template"] = handle.read()
 
     use_fast = overrides.pop("use_fast", True)
-    tokenizer_file = optional_file(path, TOKENIZER_FILE, hub) if use_fast or not cls.vocab_files_names else None
+    wants_json = cls._has_tokenizer_json and (use_fast or not cls.vocab_files_names)
+    tokenizer_file = optional_file(path, TOKENIZER_FILE, hub) if wants_json else None
     files: dict[str, str] = {}
     for argument, filename in cls.vocab_files_names.items():
         found = optional_file(path, filename, hub)
@@ -214,7 +215,7 @@ def save_tokenizer(tokenizer: "PreTrainedTokenizer", save_directory: "str | os.P
     write_text_atomically(target(SPECIAL_TOKENS_MAP_FILE), _dump(special))
     written.append(target(SPECIAL_TOKENS_MAP_FILE))
 
-    if legacy_format is not True:
+    if legacy_format is not True and tokenizer._has_tokenizer_json:
         write_text_atomically(target(TOKENIZER_FILE), tokenizer.backend_tokenizer.to_str(pretty=True))
         written.append(target(TOKENIZER_FILE))
     if legacy_format is not False:

@@ -22,11 +22,14 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
+import re
 import shutil
-from typing import Any
+from typing import Any, Iterator
 
+from ..errors import TokenizerError
 from ..tokenizers import Tokenizer, processors
 from . import converters
 from .base import PreTrainedTokenizer
@@ -178,10 +181,35 @@ class T5Tokenizer(_SentencePiece):
 
     def _build_backend(self, kwargs: dict[str, Any]) -> Tokenizer:
         tokenizer = super()._build_backend(kwargs)
-        extra = kwargs.get("extra_ids") or 0
-        if extra and not kwargs.get("extra_special_tokens") and not kwargs.get("additional_special_tokens"):
-            kwargs["extra_special_tokens"] = [f"<extra_id_{i}>" for i in reversed(range(extra))]
+        extra = int(kwargs.get("extra_ids") or 0)
+        key = "additional_special_tokens" if kwargs.get("additional_special_tokens") else "extra_special_tokens"
+        given = list(kwargs.get(key) or [])
+        sentinels = [token for token in given if "<extra_id_" in str(token)]
+        if extra and sentinels and len(sentinels) != extra:
+            raise TokenizerError(
+                f"T5Tokenizer got extra_ids={extra} and {len(sentinels)} <extra_id_N> tokens in {key}; pass "
+                f"all {extra} sentinel tokens there, or extra_ids=0."
+            )
+        if extra and not sentinels:
+            kwargs[key] = given + [f"<extra_id_{i}>" for i in range(extra)]
+        if extra:
+            # The sentinels are model pieces at the top of the vocabulary, <extra_id_0> last.
+            tokenizer.model = converters.with_reserved_pieces(
+                tokenizer.model, after=[f"<extra_id_{i}>" for i in reversed(range(extra))])
         return tokenizer
+
+    def get_sentinel_tokens(self) -> list[str]:
+        """The ``<extra_id_N>`` tokens among the extra special tokens.
+
+        Example:
+            >>> T5Tokenizer.get_sentinel_tokens.__name__
+            'get_sentinel_tokens'
+        """
+        return [token for token in self.extra_special_tokens if re.fullmatch(r"<extra_id_\d+>", token)]
+
+    def get_sentinel_token_ids(self) -> list[int]:
+        """The ids of :meth:`get_sentinel_tokens`."""
+        return self.convert_tokens_to_ids(self.get_sentinel_tokens())
 
     def _post_processor(self) -> Any:
         eos = self.eos_token
@@ -264,11 +292,17 @@ class MarianTokenizer(_SentencePiece):
     """
 
     vocab_files_names = {"source_spm": "source.spm", "target_spm": "target.spm", "vocab": "vocab.json"}
+    # Two segmentation models do not fit one tokenizer.json (the reference has no fast Marian either).
+    _has_tokenizer_json = False
     _defaults = dict(source_lang=None, target_lang=None, unk_token="<unk>", eos_token="</s>", pad_token="<pad>",
                      model_max_length=512, separate_vocabs=False)
 
     def _build_backend(self, kwargs: dict[str, Any]) -> Tokenizer:
         name = type(self).__name__
+        if kwargs.get("separate_vocabs"):
+            raise TokenizerError(
+                "MarianTokenizer with separate_vocabs=True (a target_vocab.json) is not supported: embrace reads one "
+                "shared vocab.json. Convert the folder to a shared vocabulary, or use separate_vocabs=False.")
         vocab_file = converters.require_file(kwargs, "vocab", name, "vocab.json")
         vocab, _ = converters.read_vocab_and_merges(vocab_file, os.devnull)
         unk = str(kwargs["unk_token"])
@@ -291,29 +325,31 @@ class MarianTokenizer(_SentencePiece):
             target.post_processor = copy.deepcopy(processor)
         return processor
 
-    def __call__(self, text: Any = None, text_pair: Any = None, text_target: Any = None,
-                 text_pair_target: Any = None, **kwargs: Any) -> Any:
-        """Encode `text` with the source model and `text_target` with the target model (as ``labels``).
-
-        Example:
-            >>> MarianTokenizer.__call__.__doc__.splitlines()[0].startswith("Encode")
-            True
-        """
-        target = getattr(self, "_target_tokenizer", None)
-        if text_target is None or target is None:
-            return super().__call__(text, text_pair, text_target=text_target, text_pair_target=text_pair_target,
-                                    **kwargs)
+    @contextlib.contextmanager
+    def _target_mode(self) -> Iterator[None]:
+        # text_target is segmented by target.spm (same ids, same special tokens and layout).
         source_engine = self._tokenizer
-        self._tokenizer = target
+        self._tokenizer = getattr(self, "_target_tokenizer", None) or source_engine
         try:
-            labels = super().__call__(text_target, text_pair_target, **kwargs)
+            yield
         finally:
             self._tokenizer = source_engine
-        if text is None:
-            return labels
-        result = super().__call__(text, text_pair, **kwargs)
-        result["labels"] = labels["input_ids"]
-        return result
+
+    def _decode(self, ids: list[int], skip_special_tokens: bool, clean_up: "bool | None") -> str:
+        # Marian's own layout of decoded text: runs of pieces are detokenized on their own, each
+        # special token kept follows its run with a space after it, and the ends are stripped.
+        special = set(self.all_special_tokens)
+        decoder = self._tokenizer.decoder
+        text, run = "", []
+        for token in self.convert_ids_to_tokens(ids, skip_special_tokens=skip_special_tokens):
+            if token in special:
+                text += decoder.decode(run) + token + " "
+                run = []
+            else:
+                run.append(token)
+        text = (text + decoder.decode(run)).replace("\u2581", " ").strip()
+        clean_up = self.clean_up_tokenization_spaces if clean_up is None else clean_up
+        return self.clean_up_tokenization(text) if clean_up else text
 
     def save_vocabulary(self, save_directory: str, filename_prefix: "str | None" = None) -> tuple[str, ...]:
         """Copy ``vocab.json``, ``source.spm`` and ``target.spm``."""

@@ -1107,6 +1107,10 @@ class Unigram(Model):
     """
 
     type_name = "Unigram"
+    # Ids that keep their piece but are never matched inside text (SentencePiece's control and
+    # unknown pieces; see embrace.tokenization.converters). Empty here: tokenizer.json has no
+    # field for it, so a Unigram read from a file matches every piece, like the reference.
+    _reserved_ids: frozenset[int] = frozenset()
 
     def __init__(
         self,
@@ -1151,12 +1155,14 @@ class Unigram(Model):
         min_score = math.inf
         for idx, (piece, score) in enumerate(pieces):
             token_to_id[piece] = idx
+            if score < min_score:
+                min_score = score
+            if idx in self._reserved_ids:
+                continue
             node = trie
             for ch in piece:
                 node = node.setdefault(ch, {})
             node[""] = idx
-            if score < min_score:
-                min_score = score
         # The trie keeps the *last* id of duplicated pieces, like the token map.
         self._token_to_id = token_to_id
         self._trie = trie
