@@ -1,0 +1,382 @@
+"""TrainingArguments: every knob of a Trainer run, validated once when it is built.
+
+Field names and defaults are those of ``transformers.TrainingArguments`` (5.x), and the v4
+spellings keep working: ``evaluation_strategy`` (-> ``eval_strategy``), ``no_cuda`` (-> ``use_cpu``),
+``warmup_ratio`` (-> a fractional ``warmup_steps``) and ``group_by_length`` (->
+``train_sampling_strategy="group_by_length"``). Distributed, DeepSpeed, FSDP, hub-push and
+hyper-parameter-search options are not part of this single-process core.
+
+Example:
+    >>> args = TrainingArguments(output_dir="out", evaluation_strategy="steps", eval_steps=10)
+    >>> args.eval_strategy, args.train_batch_size
+    (<IntervalStrategy.STEPS: 'steps'>, 8)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from embrace.errors import TrainingError
+
+if TYPE_CHECKING:  # torch is imported lazily: building arguments must not need it
+    import torch
+
+__all__ = ["TrainingArguments", "IntervalStrategy", "SaveStrategy", "SchedulerType", "OptimizerNames"]
+
+
+class _StrEnum(str, Enum):
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        raise TrainingError(f"{value!r} is not a valid {cls.__name__}; choose one of {[m.value for m in cls]}.")
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class IntervalStrategy(_StrEnum):
+    """When logging/evaluation happens: never, every ``*_steps`` optimizer steps, or every epoch."""
+
+    NO = "no"
+    STEPS = "steps"
+    EPOCH = "epoch"
+
+
+class SaveStrategy(_StrEnum):
+    """When checkpoints are written; ``best`` saves whenever ``metric_for_best_model`` improves."""
+
+    NO = "no"
+    STEPS = "steps"
+    EPOCH = "epoch"
+    BEST = "best"
+
+
+class SchedulerType(_StrEnum):
+    """Names accepted by ``get_scheduler`` and ``TrainingArguments.lr_scheduler_type``."""
+
+    LINEAR = "linear"
+    COSINE = "cosine"
+    COSINE_WITH_RESTARTS = "cosine_with_restarts"
+    POLYNOMIAL = "polynomial"
+    CONSTANT = "constant"
+    CONSTANT_WITH_WARMUP = "constant_with_warmup"
+    INVERSE_SQRT = "inverse_sqrt"
+    REDUCE_ON_PLATEAU = "reduce_lr_on_plateau"
+    COSINE_WITH_MIN_LR = "cosine_with_min_lr"
+    WARMUP_STABLE_DECAY = "warmup_stable_decay"
+
+
+class OptimizerNames(_StrEnum):
+    """Optimizers ``TrainingArguments.optim`` can name (the torch ones and our Adafactor)."""
+
+    ADAMW_TORCH = "adamw_torch"
+    ADAMW_TORCH_FUSED = "adamw_torch_fused"
+    ADAFACTOR = "adafactor"
+    SGD = "sgd"
+    ADAGRAD = "adagrad"
+    RMSPROP = "rmsprop"
+
+
+_SAMPLING = ("random", "sequential", "group_by_length")
+_INTEGRATIONS = ("tensorboard", "jsonl")
+# v4 spellings: accepted as constructor arguments, folded into their 5.x fields, not serialized
+_ALIAS_FIELDS = ("evaluation_strategy", "no_cuda", "warmup_ratio", "group_by_length")
+
+
+@dataclass
+class TrainingArguments:
+    """Arguments of a ``Trainer`` run (names, defaults and meaning as in ``transformers``).
+
+    Example:
+        >>> args = TrainingArguments(output_dir="out", per_device_train_batch_size=4,
+        ...                          gradient_accumulation_steps=2, learning_rate=1e-4)
+        >>> args.to_dict()["learning_rate"], args.device.type
+        (0.0001, 'cpu')
+    """
+
+    output_dir: str | None = None
+    overwrite_output_dir: bool = False
+    do_train: bool = False
+    do_eval: bool = False
+    do_predict: bool = False
+    eval_strategy: IntervalStrategy | str = "no"
+    prediction_loss_only: bool = False
+    per_device_train_batch_size: int = 8
+    per_device_eval_batch_size: int = 8
+    gradient_accumulation_steps: int = 1
+    eval_accumulation_steps: int | None = None
+    eval_delay: float = 0
+    learning_rate: float = 5e-5
+    weight_decay: float = 0.0
+    adam_beta1: float = 0.9
+    adam_beta2: float = 0.999
+    adam_epsilon: float = 1e-8
+    max_grad_norm: float = 1.0
+    num_train_epochs: float = 3.0
+    max_steps: int = -1
+    lr_scheduler_type: SchedulerType | str = "linear"
+    lr_scheduler_kwargs: dict | str | None = None
+    warmup_steps: float = 0
+    logging_dir: str | None = None
+    logging_strategy: IntervalStrategy | str = "steps"
+    logging_first_step: bool = False
+    logging_steps: float = 500
+    logging_nan_inf_filter: bool = True
+    save_strategy: SaveStrategy | str = "steps"
+    save_steps: float = 500
+    save_total_limit: int | None = None
+    save_only_model: bool = False
+    use_cpu: bool = False
+    seed: int = 42
+    data_seed: int | None = None
+    bf16: bool = False
+    fp16: bool = False
+    dataloader_drop_last: bool = False
+    eval_steps: float | None = None
+    dataloader_num_workers: int = 0
+    dataloader_pin_memory: bool = True
+    run_name: str | None = None
+    disable_tqdm: bool | None = None
+    remove_unused_columns: bool = True
+    label_names: list[str] | None = None
+    load_best_model_at_end: bool = False
+    metric_for_best_model: str | None = None
+    greater_is_better: bool | None = None
+    ignore_data_skip: bool = False
+    label_smoothing_factor: float = 0.0
+    optim: OptimizerNames | str = "adamw_torch_fused"
+    optim_args: str | None = None
+    train_sampling_strategy: str = "random"
+    length_column_name: str = "length"
+    report_to: None | str | list[str] = "none"
+    resume_from_checkpoint: str | None = None
+    gradient_checkpointing: bool | None = None
+    gradient_checkpointing_kwargs: dict[str, Any] | str | None = None
+    include_for_metrics: list[str] = field(default_factory=list)
+    batch_eval_metrics: bool = False
+    eval_on_start: bool = False
+    include_num_input_tokens_seen: str | bool = "no"
+    torch_compile: bool = False
+    torch_compile_backend: str | None = None
+    torch_compile_mode: str | None = None
+    full_determinism: bool = False
+    # v4 aliases (see the module docstring)
+    evaluation_strategy: IntervalStrategy | str | None = None
+    no_cuda: bool | None = None
+    warmup_ratio: float | None = None
+    group_by_length: bool | None = None
+
+    def __post_init__(self) -> None:
+        self._fold_aliases()
+        if self.output_dir is None:
+            self.output_dir = "trainer_output"
+        self.output_dir = os.fspath(self.output_dir)
+        self.eval_strategy = IntervalStrategy(self.eval_strategy)
+        self.logging_strategy = IntervalStrategy(self.logging_strategy)
+        self.save_strategy = SaveStrategy(self.save_strategy)
+        self.lr_scheduler_type = SchedulerType(self.lr_scheduler_type)
+        self.optim = OptimizerNames(self.optim)
+        for name in ("lr_scheduler_kwargs", "gradient_checkpointing_kwargs"):
+            if isinstance(getattr(self, name), str):  # from a command line
+                setattr(self, name, json.loads(getattr(self, name)))
+        if isinstance(self.include_num_input_tokens_seen, bool):
+            self.include_num_input_tokens_seen = "all" if self.include_num_input_tokens_seen else "no"
+        if self.train_sampling_strategy not in _SAMPLING:
+            raise TrainingError(f"train_sampling_strategy={self.train_sampling_strategy!r}; choose one of {list(_SAMPLING)}.")
+        if self.logging_dir is None:
+            self.logging_dir = os.path.join(self.output_dir, "runs")
+        if self.eval_strategy == IntervalStrategy.STEPS and not self.eval_steps:
+            if not self.logging_steps:
+                raise TrainingError("eval_strategy='steps' needs eval_steps (or a non-zero logging_steps to reuse).")
+            self.eval_steps = self.logging_steps
+        self._check_steps()
+        self._check_best_model()
+        self._check_precision()
+        self.report_to = self._resolve_report_to(self.report_to)
+        if self.disable_tqdm is None:
+            self.disable_tqdm = False
+        if self.gradient_checkpointing is None:
+            self.gradient_checkpointing = False
+        if self.run_name is None:
+            self.run_name = self.output_dir
+
+    def _fold_aliases(self) -> None:
+        if self.evaluation_strategy is not None:
+            self.eval_strategy = self.evaluation_strategy
+        if self.no_cuda is not None:
+            self.use_cpu = self.use_cpu or self.no_cuda
+        if self.warmup_ratio is not None:
+            if not 0 <= self.warmup_ratio <= 1:
+                raise TrainingError(f"warmup_ratio must be in [0, 1], got {self.warmup_ratio}.")
+            if self.warmup_steps and self.warmup_ratio:
+                raise TrainingError("Give warmup_steps or warmup_ratio, not both (warmup_steps < 1 is a ratio).")
+            self.warmup_steps = self.warmup_steps or self.warmup_ratio
+        if self.group_by_length:
+            self.train_sampling_strategy = "group_by_length"
+        for name in _ALIAS_FIELDS:
+            setattr(self, name, None)
+
+    def _check_steps(self) -> None:
+        for name in ("logging_steps", "eval_steps", "save_steps", "warmup_steps"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if value < 0:
+                raise TrainingError(f"{name} must be >= 0, got {value}.")
+            if value > 1:
+                if value != int(value):
+                    raise TrainingError(f"{name}={value}: values above 1 are step counts and must be whole numbers "
+                                        "(values in (0, 1) are fractions of the total steps).")
+                setattr(self, name, int(value))
+        if self.logging_strategy == IntervalStrategy.STEPS and self.logging_steps == 0:
+            raise TrainingError("logging_strategy='steps' needs logging_steps > 0.")
+        if self.gradient_accumulation_steps < 1:
+            raise TrainingError(f"gradient_accumulation_steps must be >= 1, got {self.gradient_accumulation_steps}.")
+        if self.per_device_train_batch_size < 1 or self.per_device_eval_batch_size < 1:
+            raise TrainingError("per_device_train_batch_size and per_device_eval_batch_size must be >= 1.")
+
+    def _check_best_model(self) -> None:
+        if self.load_best_model_at_end and self.metric_for_best_model is None:
+            self.metric_for_best_model = "loss"
+        if self.save_strategy == SaveStrategy.BEST and self.metric_for_best_model is None:
+            raise TrainingError("save_strategy='best' needs metric_for_best_model (e.g. 'loss' or 'accuracy').")
+        if self.greater_is_better is None and self.metric_for_best_model is not None:
+            self.greater_is_better = not self.metric_for_best_model.endswith("loss")
+        if not self.load_best_model_at_end or self.save_strategy == SaveStrategy.BEST:
+            return
+        if self.eval_strategy.value != self.save_strategy.value:
+            raise TrainingError(
+                f"load_best_model_at_end needs matching evaluation and save strategies, got "
+                f"eval_strategy={self.eval_strategy.value!r} and save_strategy={self.save_strategy.value!r}; "
+                "set both to 'steps' or both to 'epoch'.")
+        if self.eval_strategy == IntervalStrategy.STEPS and self._whole(self.eval_steps, self.save_steps):
+            if self.save_steps % self.eval_steps != 0:
+                raise TrainingError(
+                    f"load_best_model_at_end needs save_steps to be a multiple of eval_steps, got "
+                    f"save_steps={self.save_steps} and eval_steps={self.eval_steps}.")
+
+    @staticmethod
+    def _whole(*values: float) -> bool:
+        return all(v >= 1 for v in values)
+
+    def _check_precision(self) -> None:
+        if self.fp16 and self.bf16:
+            raise TrainingError("fp16 and bf16 are both set; choose one mixed-precision mode.")
+        if self.fp16 and self.device.type == "cpu":
+            raise TrainingError("fp16 mixed precision needs a CUDA GPU; on CPU use bf16=True or neither.")
+
+    @staticmethod
+    def _resolve_report_to(report_to: None | str | list[str]) -> list[str]:
+        if report_to is None or report_to == "none" or report_to == ["none"]:
+            return []
+        if report_to == "all":
+            return ["tensorboard"] if _tensorboard_available() else []
+        names = [report_to] if isinstance(report_to, str) else list(report_to)
+        unknown = [n for n in names if n not in _INTEGRATIONS]
+        if unknown:
+            raise TrainingError(f"report_to has unknown integrations {unknown}; available: {list(_INTEGRATIONS)}.")
+        return names
+
+    # ---- derived values ----
+    @cached_property
+    def device(self) -> "torch.device":
+        """The device training runs on: the first CUDA GPU if there is one and use_cpu is off."""
+        import torch
+
+        if not self.use_cpu and torch.cuda.is_available():
+            return torch.device("cuda:0")
+        return torch.device("cpu")
+
+    @property
+    def n_gpu(self) -> int:
+        """GPUs this process uses (0 on CPU; 1 otherwise: no DataParallel in the single-process core)."""
+        return 0 if self.device.type == "cpu" else 1
+
+    @property
+    def world_size(self) -> int:
+        """Number of training processes (1: the single-process core)."""
+        return 1
+
+    @property
+    def process_index(self) -> int:
+        """Index of this process among ``world_size``."""
+        return 0
+
+    @property
+    def local_process_index(self) -> int:
+        """Index of this process on its machine."""
+        return 0
+
+    @property
+    def should_save(self) -> bool:
+        """Whether this process writes checkpoints (the main process)."""
+        return self.process_index == 0
+
+    @property
+    def should_log(self) -> bool:
+        """Whether this process logs (the main process)."""
+        return self.process_index == 0
+
+    @property
+    def train_batch_size(self) -> int:
+        """Examples per forward pass in training."""
+        return self.per_device_train_batch_size * max(1, self.n_gpu)
+
+    @property
+    def eval_batch_size(self) -> int:
+        """Examples per forward pass in evaluation."""
+        return self.per_device_eval_batch_size * max(1, self.n_gpu)
+
+    def get_warmup_steps(self, num_training_steps: int) -> int:
+        """Warmup length in steps: ``warmup_steps`` itself, or that fraction of the run when below 1."""
+        if self.warmup_steps >= 1:
+            return int(self.warmup_steps)
+        return math.ceil(num_training_steps * self.warmup_steps)
+
+    # ---- serialization ----
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict of the fields (enums as their values; v4 alias fields left out)."""
+        out = {}
+        for f in dataclasses.fields(self):
+            if f.name in _ALIAS_FIELDS:
+                continue
+            value = getattr(self, f.name)
+            if isinstance(value, Enum):
+                value = value.value
+            elif hasattr(value, "to_dict"):  # e.g. a GenerationConfig in Seq2SeqTrainingArguments
+                value = value.to_dict()
+            out[f.name] = value
+        return out
+
+    def to_json_string(self) -> str:
+        """``to_dict`` as indented, key-sorted JSON."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    def to_sanitized_dict(self) -> dict[str, Any]:
+        """``to_dict`` with values TensorBoard's hparams accept (bool/int/float/str; others as str)."""
+        return {k: v if isinstance(v, (bool, int, float, str)) else str(v) for k, v in self.to_dict().items()}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "TrainingArguments":
+        """Rebuild from ``to_dict`` output (a checkpoint's training_args.json); unknown keys raise TypeError."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise TypeError(f"{cls.__name__} got unknown fields {unknown}.")
+        return cls(**values)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(\n{self.to_json_string()}\n)"
+
+
+def _tensorboard_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("torch.utils.tensorboard") is not None and (
+        importlib.util.find_spec("tensorboard") is not None)
