@@ -35,6 +35,38 @@ def tokens_per_second(model, prompt: torch.Tensor) -> float:
     return prompt.shape[0] * NEW_TOKENS / best
 
 
+def assisted_tokens_per_second(model, assistant, prompt: torch.Tensor) -> float:
+    """Greedy assisted generation (draft length 4, no confidence stop), best of REPEATS."""
+    assistant.generation_config.num_assistant_tokens = 4
+    assistant.generation_config.num_assistant_tokens_schedule = "constant"
+    assistant.generation_config.assistant_confidence_threshold = 0.0
+    kwargs = dict(max_new_tokens=NEW_TOKENS, min_new_tokens=NEW_TOKENS, assistant_model=assistant)
+    model.generate(prompt, **kwargs)
+    best = float("inf")
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        model.generate(prompt, **kwargs)
+        best = min(best, time.perf_counter() - start)
+    return NEW_TOKENS / best
+
+
+def bench_assisted(ref, ours) -> None:
+    """The assistant is the main model's first layer (same embeddings and head): it agrees often, not always."""
+    small = dict(CONFIG, num_hidden_layers=1)
+    ref_small = transformers.LlamaForCausalLM(transformers.LlamaConfig(**small)).eval()
+    ref_small.load_state_dict(ref.state_dict(), strict=False)
+    ours_small = embrace.LlamaForCausalLM(embrace.LlamaConfig(**small)).eval()
+    ours_small.load_state_dict(ref_small.state_dict(), strict=True)
+    prompt = torch.randint(1, CONFIG["vocab_size"], (1, 16), generator=torch.Generator().manual_seed(1))
+    assisted = assisted_tokens_per_second(ours, ours_small, prompt)
+    plain = tokens_per_second(ours, prompt)
+    theirs = assisted_tokens_per_second(ref, ref_small, prompt)
+    print(f"generate assisted greedy vs plain greedy, ours, batch 1 (tokens/s, throughput): assisted {assisted:.1f}, "
+          f"plain {plain:.1f}, ratio {assisted / plain:.2f}")
+    print(f"generate assisted greedy batch 1 (tokens/s, throughput): ours {assisted:.1f}, reference {theirs:.1f}, "
+          f"ratio {assisted / theirs:.2f}")
+
+
 def main() -> None:
     torch.set_num_threads(1)
     torch.manual_seed(0)
@@ -47,6 +79,7 @@ def main() -> None:
         mine, theirs = tokens_per_second(ours, prompt), tokens_per_second(ref, prompt)
         print(f"generate greedy batch {batch} (tokens/s): ours {mine:.1f}, reference {theirs:.1f}, "
               f"ratio {mine / theirs:.2f}")
+    bench_assisted(ref, ours)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,11 @@ MODEL_TYPES: dict[str, str] = {
     "electra": "embrace.models.electra",
     "albert": "embrace.models.albert",
     "deberta-v2": "embrace.models.deberta_v2",
+    "bart": "embrace.models.bart", "mbart": "embrace.models.mbart", "marian": "embrace.models.marian", "pegasus": "embrace.models.pegasus",
+    "t5": "embrace.models.t5",
+    "mt5": "embrace.models.mt5",
+    "umt5": "embrace.models.umt5",
+    "encoder-decoder": "embrace.models.encoder_decoder",
 }
 
 CONFIG_CLASSES: dict[str, str] = {
@@ -52,6 +57,11 @@ CONFIG_CLASSES: dict[str, str] = {
     "electra": "ElectraConfig",
     "albert": "AlbertConfig",
     "deberta-v2": "DebertaV2Config",
+    "bart": "BartConfig", "mbart": "MBartConfig", "marian": "MarianConfig", "pegasus": "PegasusConfig",
+    "t5": "T5Config",
+    "mt5": "MT5Config",
+    "umt5": "UMT5Config",
+    "encoder-decoder": "EncoderDecoderConfig",
 }
 
 TASK_CLASSES: dict[str, dict[str, str]] = {
@@ -60,6 +70,8 @@ TASK_CLASSES: dict[str, dict[str, str]] = {
         "gpt2": "GPT2Model", "roberta": "RobertaModel", "xlm-roberta": "XLMRobertaModel",
         "camembert": "CamembertModel", "distilbert": "DistilBertModel", "electra": "ElectraModel",
         "albert": "AlbertModel", "deberta-v2": "DebertaV2Model",
+        "bart": "BartModel", "mbart": "MBartModel", "marian": "MarianModel", "pegasus": "PegasusModel",
+        "t5": "T5Model", "mt5": "MT5Model", "umt5": "UMT5Model",
     },
     "AutoModelForPreTraining": {
         "bert": "BertForPreTraining", "electra": "ElectraForPreTraining", "albert": "AlbertForPreTraining",
@@ -73,6 +85,7 @@ TASK_CLASSES: dict[str, dict[str, str]] = {
         "bert": "BertLMHeadModel", "llama": "LlamaForCausalLM", "mistral": "MistralForCausalLM",
         "qwen2": "Qwen2ForCausalLM", "gpt2": "GPT2LMHeadModel", "roberta": "RobertaForCausalLM",
         "xlm-roberta": "XLMRobertaForCausalLM", "camembert": "CamembertForCausalLM", "electra": "ElectraForCausalLM",
+        "bart": "BartForCausalLM", "mbart": "MBartForCausalLM", "marian": "MarianForCausalLM", "pegasus": "PegasusForCausalLM",
     },
     "AutoModelForSequenceClassification": {
         "bert": "BertForSequenceClassification", "llama": "LlamaForSequenceClassification",
@@ -81,6 +94,9 @@ TASK_CLASSES: dict[str, dict[str, str]] = {
         "xlm-roberta": "XLMRobertaForSequenceClassification", "camembert": "CamembertForSequenceClassification",
         "distilbert": "DistilBertForSequenceClassification", "electra": "ElectraForSequenceClassification",
         "albert": "AlbertForSequenceClassification", "deberta-v2": "DebertaV2ForSequenceClassification",
+        "bart": "BartForSequenceClassification", "mbart": "MBartForSequenceClassification",
+        "t5": "T5ForSequenceClassification", "mt5": "MT5ForSequenceClassification",
+        "umt5": "UMT5ForSequenceClassification",
     },
     "AutoModelForMultipleChoice": {
         "bert": "BertForMultipleChoice", "roberta": "RobertaForMultipleChoice",
@@ -94,14 +110,23 @@ TASK_CLASSES: dict[str, dict[str, str]] = {
         "camembert": "CamembertForTokenClassification", "distilbert": "DistilBertForTokenClassification",
         "electra": "ElectraForTokenClassification", "albert": "AlbertForTokenClassification",
         "deberta-v2": "DebertaV2ForTokenClassification",
+        "t5": "T5ForTokenClassification", "mt5": "MT5ForTokenClassification", "umt5": "UMT5ForTokenClassification",
     },
     "AutoModelForQuestionAnswering": {
         "bert": "BertForQuestionAnswering", "roberta": "RobertaForQuestionAnswering",
         "xlm-roberta": "XLMRobertaForQuestionAnswering", "camembert": "CamembertForQuestionAnswering",
         "distilbert": "DistilBertForQuestionAnswering", "electra": "ElectraForQuestionAnswering",
         "albert": "AlbertForQuestionAnswering", "deberta-v2": "DebertaV2ForQuestionAnswering",
+        "bart": "BartForQuestionAnswering", "mbart": "MBartForQuestionAnswering",
+        "t5": "T5ForQuestionAnswering", "mt5": "MT5ForQuestionAnswering", "umt5": "UMT5ForQuestionAnswering",
     },
     "AutoModelForNextSentencePrediction": {"bert": "BertForNextSentencePrediction"},
+    "AutoModelForSeq2SeqLM": {
+        "bart": "BartForConditionalGeneration", "mbart": "MBartForConditionalGeneration", "marian": "MarianMTModel",
+        "pegasus": "PegasusForConditionalGeneration",
+        "t5": "T5ForConditionalGeneration", "mt5": "MT5ForConditionalGeneration", "umt5": "UMT5ForConditionalGeneration",
+        "encoder-decoder": "EncoderDecoderModel",
+    },
 }
 
 # Classes registered at run time by users (`AutoConfig.register`, `AutoModel.register`).
@@ -265,3 +290,16 @@ AutoModelForMultipleChoice = _make_auto_class("AutoModelForMultipleChoice", "mul
 AutoModelForTokenClassification = _make_auto_class("AutoModelForTokenClassification", "token classifier")
 AutoModelForQuestionAnswering = _make_auto_class("AutoModelForQuestionAnswering", "extractive QA model")
 AutoModelForNextSentencePrediction = _make_auto_class("AutoModelForNextSentencePrediction", "next-sentence model")
+AutoModelForSeq2SeqLM = type("AutoModelForSeq2SeqLM", (_BaseAutoModelClass,), {
+    "__module__": __name__,
+    "__doc__": """Builds the encoder-decoder language model (translation, summarization) that fits a checkpoint.
+
+    Example:
+        >>> from embrace import AutoModelForSeq2SeqLM, BartConfig
+        >>> model = AutoModelForSeq2SeqLM.from_config(BartConfig(vocab_size=20, d_model=8, encoder_layers=1,
+        ...     decoder_layers=1, encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=16,
+        ...     decoder_ffn_dim=16, max_position_embeddings=16))
+        >>> type(model).__name__
+        'BartForConditionalGeneration'
+    """,
+})

@@ -6,6 +6,10 @@ Example:
     3
 """
 
+from embrace.generation.beam_constraints import (
+    Constraint, ConstraintListState, DisjunctiveConstraint, DisjunctiveTrie, PhrasalConstraint,
+)
+from embrace.generation.candidate_generator import ConfidenceCriteria
 from embrace.generation.configuration_utils import GenerationConfig, GenerationMode
 from embrace.generation.logits_process import *  # noqa: F403 - the processor classes are the public API
 from embrace.generation.logits_process import __all__ as _processors
@@ -16,6 +20,7 @@ from embrace.generation.utils import GenerateBeamDecoderOnlyOutput, GenerateDeco
 
 __all__ = [
     "GenerationConfig", "GenerationMode", "GenerationMixin", "GenerateDecoderOnlyOutput",
-    "GenerateBeamDecoderOnlyOutput", "BaseStreamer", "TextStreamer", "TextIteratorStreamer",
+    "GenerateBeamDecoderOnlyOutput", "BaseStreamer", "TextStreamer", "TextIteratorStreamer", "Constraint",
+    "ConstraintListState", "DisjunctiveConstraint", "DisjunctiveTrie", "PhrasalConstraint", "ConfidenceCriteria",
     *_processors, *_criteria,
 ]

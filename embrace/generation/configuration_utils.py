@@ -197,6 +197,8 @@ class GenerationConfig:
             raise ConfigError(
                 f"Invalid `cache_implementation` ({self.cache_implementation!r}). Choose one of: {_CACHE_IMPLEMENTATIONS}."
             )
+        if self.num_beams is not None and self.num_beams > 1:
+            self._validate_beam_variant()
         if self.num_return_sequences is not None and self.num_return_sequences > 1:
             if self.num_beams is None or self.num_beams == 1:
                 if not self.do_sample:
@@ -233,6 +235,32 @@ class GenerationConfig:
             if strict:
                 raise ConfigError("GenerationConfig is invalid:\n" + "\n".join(f"- `{k}`: {v}" for k, v in issues.items()))
             warning_once(logger, f"The following generation flags are not valid and may be ignored: {list(issues)}.")
+
+    def _validate_beam_variant(self) -> None:
+        """Options that contradict constrained or group beam search (both need ``do_sample=False``)."""
+        groups = self.num_beam_groups if self.num_beam_groups is not None else 1
+        diversity = self.diversity_penalty if self.diversity_penalty is not None else 0.0
+        if self.constraints is not None or self.force_words_ids is not None:
+            message = (
+                "one of `constraints`, `force_words_ids` is not `None`, triggering constrained beam search. However, "
+                "`{name}` is set to `{value}`, which is incompatible with this generation mode. Set `constraints` and "
+                "`force_words_ids` to `None` or unset `{name}` to continue."
+            )
+            if self.do_sample is True:
+                raise ConfigError(message.format(name="do_sample", value=self.do_sample))
+            if groups != 1:
+                raise ConfigError(message.format(name="num_beam_groups", value=groups))
+        elif diversity != 0.0 or groups != 1:
+            prefix = ("`diversity_penalty` is not 0.0 or `num_beam_groups` is not 1, triggering group beam search. In "
+                      "this generation mode, ")
+            if self.do_sample is True:
+                raise ConfigError(prefix + "`do_sample` must be set to `False`.")
+            if self.num_beams % groups != 0:
+                raise ConfigError(prefix + f"`num_beams` ({self.num_beams}) should be divisible by `num_beam_groups` "
+                                  f"({groups}).")
+            if diversity == 0.0:
+                raise ConfigError(prefix + "`diversity_penalty` should be greater than `0.0`, otherwise your groups "
+                                  "will be identical.")
 
     def _minor_issues(self, user_set: set[str] | None) -> dict[str, str]:
         """Flags set for a mode that is not active (each pair only when the user set both)."""

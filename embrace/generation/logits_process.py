@@ -297,6 +297,48 @@ class NoRepeatNGramLogitsProcessor(LogitsProcessor):
         return scores.masked_fill(banned[:, :vocab], -float("inf"))
 
 
+class EncoderNoRepeatNGramLogitsProcessor(LogitsProcessor):
+    """Ban every token that would copy an n-gram of size ``encoder_ngram_size`` from the encoder input.
+
+    Row ``i`` of the (beam-expanded) batch is checked against encoder row ``i // num_beams``.
+
+    Example:
+        >>> import torch
+        >>> proc = EncoderNoRepeatNGramLogitsProcessor(2, torch.tensor([[4, 5, 6]]))
+        >>> proc(torch.tensor([[2, 5]]), torch.zeros(1, 8))[0].tolist()
+        [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -inf, 0.0]
+    """
+
+    def __init__(self, encoder_ngram_size: int, encoder_input_ids: torch.LongTensor) -> None:
+        if not isinstance(encoder_ngram_size, int) or encoder_ngram_size <= 0:
+            raise ConfigError(
+                _FLOAT_ERR.format(name="encoder_ngram_size", what="a strictly positive integer", value=encoder_ngram_size)
+            )
+        self.ngram_size = encoder_ngram_size
+        if encoder_input_ids.dim() == 1:
+            encoder_input_ids = encoder_input_ids.unsqueeze(0)
+        self.batch_size = encoder_input_ids.shape[0]
+        # (batch, windows, n): every n-gram of the encoder input (none when it is shorter than n).
+        if encoder_input_ids.shape[1] >= encoder_ngram_size:
+            self.encoder_ngrams = encoder_input_ids.unfold(1, encoder_ngram_size, 1)
+        else:
+            self.encoder_ngrams = encoder_input_ids.new_zeros((self.batch_size, 0, encoder_ngram_size))
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        n = self.ngram_size
+        length = input_ids.shape[-1]
+        if length < n - 1 or self.encoder_ngrams.shape[1] == 0:
+            return scores
+        num_beams = scores.shape[0] // self.batch_size
+        ngrams = self.encoder_ngrams.to(input_ids.device).repeat_interleave(num_beams, dim=0)  # (hypos, windows, n)
+        prefix = input_ids[:, length + 1 - n:]  # (hypos, n - 1)
+        matches = (ngrams[..., :-1] == prefix.unsqueeze(1)).all(dim=-1)  # (hypos, windows)
+        vocab = scores.shape[-1]
+        banned = scores.new_zeros((scores.shape[0], vocab + 1), dtype=torch.bool)
+        banned.scatter_(1, torch.where(matches, ngrams[..., -1].clamp(max=vocab), vocab), True)
+        return scores.masked_fill(banned[:, :vocab], -float("inf"))
+
+
 class SequenceBiasLogitsProcessor(LogitsProcessor):
     """Add a bias to a token when the tokens before it end the row with the given prefix.
 
@@ -453,6 +495,47 @@ class ExponentialDecayLengthPenalty(LogitsProcessor):
         return scores + penalties
 
 
+class HammingDiversityLogitsProcessor(LogitsProcessor):
+    """Group beam search: lower each token's score by ``diversity_penalty`` times the number of
+    beams of earlier groups that chose it at this step (Hamming diversity, arXiv:1610.02424).
+
+    Called with ``current_tokens`` (``(batch * num_beams,)``, this step's tokens of the groups
+    done so far) and ``beam_group_idx``; ``scores`` are the current group's rows.
+
+    Example:
+        >>> import torch
+        >>> processor = HammingDiversityLogitsProcessor(1.5, num_beams=2, num_beam_groups=2)
+        >>> processor(torch.tensor([[0]]), torch.zeros(1, 3), current_tokens=torch.tensor([2, 0]), beam_group_idx=1)
+        tensor([[ 0.0000,  0.0000, -1.5000]])
+    """
+
+    def __init__(self, diversity_penalty: float, num_beams: int, num_beam_groups: int) -> None:
+        if not isinstance(diversity_penalty, float) or not diversity_penalty > 0.0:
+            raise ConfigError("`diversity_penalty` should be a float strictly larger than 0.")
+        if not isinstance(num_beams, int) or num_beams < 2:
+            raise ConfigError("`num_beams` should be an integer strictly larger than 1.")
+        if not isinstance(num_beam_groups, int) or num_beam_groups < 2:
+            raise ConfigError("`num_beam_groups` should be an integer strictly larger than 1.")
+        if num_beam_groups > num_beams:
+            raise ConfigError("`beam_groups` has to be smaller or equal to `num_beams`.")
+        self._diversity_penalty = diversity_penalty
+        self._num_beams = num_beams
+        self._num_sub_beams = num_beams // num_beam_groups
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, current_tokens: torch.LongTensor,
+                 beam_group_idx: int) -> torch.FloatTensor:
+        start = beam_group_idx * self._num_sub_beams
+        if start == 0:
+            return scores
+        group_size = min(start + self._num_sub_beams, self._num_beams) - start
+        vocab = scores.shape[-1]
+        # (batch, start): the tokens earlier groups picked for each prompt -> (batch, vocab) counts
+        earlier = current_tokens.view(-1, self._num_beams)[:, :start]
+        counts = torch.zeros((earlier.shape[0], vocab), dtype=scores.dtype, device=scores.device)
+        counts.scatter_add_(1, earlier.to(scores.device), torch.ones_like(earlier, dtype=scores.dtype, device=scores.device))
+        return scores - self._diversity_penalty * counts.repeat_interleave(group_size, dim=0)
+
+
 class LogitNormalization(LogitsProcessor):
     """Turn the scores into log-probabilities (``renormalize_logits=True``), applied last."""
 
@@ -490,8 +573,8 @@ __all__ = [
     "LogitsProcessor", "LogitsProcessorList", "MinLengthLogitsProcessor", "MinNewTokensLengthLogitsProcessor",
     "TemperatureLogitsWarper", "RepetitionPenaltyLogitsProcessor", "TopKLogitsWarper", "TopPLogitsWarper",
     "MinPLogitsWarper", "TypicalLogitsWarper", "EpsilonLogitsWarper", "EtaLogitsWarper",
-    "NoRepeatNGramLogitsProcessor", "SequenceBiasLogitsProcessor", "NoBadWordsLogitsProcessor",
-    "ForcedBOSTokenLogitsProcessor", "ForcedEOSTokenLogitsProcessor", "InfNanRemoveLogitsProcessor",
+    "NoRepeatNGramLogitsProcessor", "EncoderNoRepeatNGramLogitsProcessor", "SequenceBiasLogitsProcessor",
+    "NoBadWordsLogitsProcessor", "ForcedBOSTokenLogitsProcessor", "ForcedEOSTokenLogitsProcessor", "InfNanRemoveLogitsProcessor",
     "ExponentialDecayLengthPenalty", "LogitNormalization", "SuppressTokensAtBeginLogitsProcessor",
-    "SuppressTokensLogitsProcessor",
+    "SuppressTokensLogitsProcessor", "HammingDiversityLogitsProcessor",
 ]

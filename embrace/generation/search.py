@@ -23,13 +23,18 @@ _NEG = -1.0e9  # "impossible" score that stays finite so sums and comparisons ke
 
 
 class _Recorder:
-    """Collects per-step scores / logits / attentions / hidden states when asked for."""
+    """Collects per-step scores / logits / attentions / hidden states when asked for.
+
+    For an encoder-decoder the decoder's self- and cross-attentions and hidden states are
+    recorded, and :meth:`output` adds the encoder's from ``model_kwargs["encoder_outputs"]``.
+    """
 
     def __init__(self, config: GenerationConfig) -> None:
         wanted = bool(config.return_dict_in_generate)
         self.scores: tuple | None = () if wanted and config.output_scores else None
         self.logits: tuple | None = () if wanted and config.output_logits else None
         self.attentions: tuple | None = () if wanted and config.output_attentions else None
+        self.cross_attentions: tuple | None = () if wanted and config.output_attentions else None
         self.hidden_states: tuple | None = () if wanted and config.output_hidden_states else None
 
     def add(self, scores: torch.Tensor, logits: torch.Tensor, outputs: Any) -> None:
@@ -37,10 +42,30 @@ class _Recorder:
             self.scores += (scores,)
         if self.logits is not None:
             self.logits += (logits,)
+        seq2seq = "decoder_attentions" in outputs or "decoder_hidden_states" in outputs
         if self.attentions is not None:
-            self.attentions += (outputs.attentions,)
+            self.attentions += (outputs.decoder_attentions if seq2seq else outputs.attentions,)
+            if seq2seq:
+                self.cross_attentions += (outputs.cross_attentions,)
         if self.hidden_states is not None:
-            self.hidden_states += (outputs.hidden_states,)
+            self.hidden_states += (outputs.decoder_hidden_states if seq2seq else outputs.hidden_states,)
+
+    def output(self, model: Any, model_kwargs: dict[str, Any], *, beam: bool, **fields: Any) -> Any:
+        """The ``Generate*Output`` for this model kind (decoder-only or encoder-decoder, sampling or beams)."""
+        from embrace.generation import utils
+
+        fields.update(scores=self.scores, logits=self.logits, past_key_values=model_kwargs.get("past_key_values"))
+        if not getattr(model.config, "is_encoder_decoder", False):
+            cls = utils.GenerateBeamDecoderOnlyOutput if beam else utils.GenerateDecoderOnlyOutput
+            return cls(attentions=self.attentions, hidden_states=self.hidden_states, **fields)
+        encoder = model_kwargs.get("encoder_outputs") or {}
+        cls = utils.GenerateBeamEncoderDecoderOutput if beam else utils.GenerateEncoderDecoderOutput
+        return cls(
+            encoder_attentions=encoder.get("attentions") if self.attentions is not None else None,
+            encoder_hidden_states=encoder.get("hidden_states") if self.hidden_states is not None else None,
+            decoder_attentions=self.attentions, cross_attentions=self.cross_attentions,
+            decoder_hidden_states=self.hidden_states, **fields,
+        )
 
 
 def _forward(model: Any, input_ids: torch.Tensor, model_kwargs: dict[str, Any], first: bool) -> Any:
@@ -58,8 +83,6 @@ def sample(model: Any, input_ids: torch.LongTensor, *, logits_processor: LogitsP
            stopping_criteria: StoppingCriteriaList, generation_config: GenerationConfig, streamer: Any,
            model_kwargs: dict[str, Any]) -> Any:
     """Greedy search (``do_sample=False``: argmax) or multinomial sampling (``do_sample=True``)."""
-    from embrace.generation.utils import GenerateDecoderOnlyOutput
-
     pad = generation_config._pad_token_tensor
     has_eos_criteria = any(hasattr(c, "eos_token_id") for c in stopping_criteria)
     record = _Recorder(generation_config)
@@ -90,10 +113,7 @@ def sample(model: Any, input_ids: torch.LongTensor, *, logits_processor: LogitsP
         streamer.end()
     if not generation_config.return_dict_in_generate:
         return input_ids
-    return GenerateDecoderOnlyOutput(
-        sequences=input_ids, scores=record.scores, logits=record.logits, attentions=record.attentions,
-        hidden_states=record.hidden_states, past_key_values=model_kwargs.get("past_key_values"),
-    )
+    return record.output(model, model_kwargs, beam=False, sequences=input_ids)
 
 
 def _gather(tensor: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
@@ -107,8 +127,6 @@ def beam_search(model: Any, input_ids: torch.LongTensor, *, logits_processor: Lo
                 stopping_criteria: StoppingCriteriaList, generation_config: GenerationConfig, streamer: Any,
                 model_kwargs: dict[str, Any]) -> Any:
     """Beam search (``num_beams > 1``); with ``do_sample=True`` the candidates are sampled (beam sampling)."""
-    from embrace.generation.utils import GenerateBeamDecoderOnlyOutput
-
     config = generation_config
     pad, eos = config._pad_token_tensor, config._eos_token_tensor
     num_beams, max_length = config.num_beams, config.max_length
@@ -212,10 +230,9 @@ def beam_search(model: Any, input_ids: torch.LongTensor, *, logits_processor: Lo
     origin = origin[:, :generated]
     if not config.return_dict_in_generate:
         return sequences
-    return GenerateBeamDecoderOnlyOutput(
-        sequences=sequences, sequences_scores=scores if config.output_scores else None, scores=record.scores,
-        logits=record.logits, beam_indices=origin, attentions=record.attentions, hidden_states=record.hidden_states,
-        past_key_values=model_kwargs.get("past_key_values"),
+    return record.output(
+        model, model_kwargs, beam=True, sequences=sequences,
+        sequences_scores=scores if config.output_scores else None, beam_indices=origin,
     )
 
 

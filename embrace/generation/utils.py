@@ -1,9 +1,14 @@
-"""``GenerationMixin``: ``generate()`` for decoder-only language models.
+"""``GenerationMixin``: ``generate()`` for decoder-only and encoder-decoder language models.
 
 ``generate`` merges the call's options with ``model.generation_config`` and the global
 defaults, prepares the batch (attention mask, position ids from left padding, expansion for
 beams), builds the logits processors and stopping criteria the options ask for, then runs the
 decoding loop of the selected strategy (:mod:`embrace.generation.search`).
+
+For an encoder-decoder (``config.is_encoder_decoder``) the prompt is the encoder input: the
+encoder runs once, its output travels in ``encoder_outputs`` (expanded for beams), and the
+loops extend ``decoder_input_ids``, which start from ``decoder_start_token_id``. The loops
+themselves do not know the difference.
 
 Example:
     >>> import torch
@@ -27,10 +32,15 @@ import torch
 
 from embrace.errors import ConfigError
 from embrace.generation import search
+from embrace.generation.assisted import assisted_decoding
+from embrace.generation.candidate_generator import ConfidenceCriteria
 from embrace.generation.configuration_utils import GenerationConfig, GenerationMode
+from embrace.generation.constrained_beam import constrained_beam_search
+from embrace.generation.contrastive import contrastive_search
+from embrace.generation.group_beam import group_beam_search
 from embrace.generation.logits_process import (
-    EpsilonLogitsWarper, EtaLogitsWarper, ExponentialDecayLengthPenalty, ForcedBOSTokenLogitsProcessor,
-    ForcedEOSTokenLogitsProcessor, InfNanRemoveLogitsProcessor, LogitNormalization, LogitsProcessorList,
+    EncoderNoRepeatNGramLogitsProcessor, EpsilonLogitsWarper, EtaLogitsWarper, ExponentialDecayLengthPenalty,
+    ForcedBOSTokenLogitsProcessor, ForcedEOSTokenLogitsProcessor, HammingDiversityLogitsProcessor, InfNanRemoveLogitsProcessor, LogitNormalization, LogitsProcessorList,
     MinLengthLogitsProcessor, MinNewTokensLengthLogitsProcessor, MinPLogitsWarper, NoBadWordsLogitsProcessor,
     NoRepeatNGramLogitsProcessor, RepetitionPenaltyLogitsProcessor, SequenceBiasLogitsProcessor,
     SuppressTokensAtBeginLogitsProcessor, SuppressTokensLogitsProcessor, TemperatureLogitsWarper, TopKLogitsWarper,
@@ -39,6 +49,7 @@ from embrace.generation.logits_process import (
 from embrace.generation.stopping_criteria import (
     EosTokenCriteria, MaxLengthCriteria, MaxTimeCriteria, StoppingCriteriaList, StopStringCriteria,
 )
+from embrace.modeling.cache import StaticCache
 from embrace.modeling.outputs import ModelOutput
 from embrace.utils.logging import get_logger
 
@@ -50,10 +61,14 @@ DECODING_METHODS: dict[str, Callable[..., Any]] = {
     GenerationMode.SAMPLE: search.sample,
     GenerationMode.BEAM_SEARCH: search.beam_search,
     GenerationMode.BEAM_SAMPLE: search.beam_search,
+    GenerationMode.GROUP_BEAM_SEARCH: group_beam_search,
+    GenerationMode.CONSTRAINED_BEAM_SEARCH: constrained_beam_search,
+    GenerationMode.CONTRASTIVE_SEARCH: contrastive_search,
+    GenerationMode.ASSISTED_GENERATION: assisted_decoding,
 }
 
 # Options of generate() that are not GenerationConfig fields nor forward() arguments.
-_GENERATE_ONLY_KWARGS = ("tokenizer",)
+_GENERATE_ONLY_KWARGS = ("tokenizer", "assistant_model")
 # forward() arguments generate() manages itself.
 _MANAGED_FORWARD_ARGS = ("input_ids", "inputs_embeds", "labels", "return_dict", "cache_position")
 
@@ -92,8 +107,44 @@ class GenerateBeamDecoderOnlyOutput(ModelOutput):
     past_key_values: Any = None
 
 
+@dataclass
+class GenerateEncoderDecoderOutput(ModelOutput):
+    """What greedy search and sampling return for an encoder-decoder with ``return_dict_in_generate=True``.
+
+    ``encoder_*`` come from the single encoder pass; ``decoder_attentions``,
+    ``cross_attentions`` and ``decoder_hidden_states`` hold one tuple (over layers) per step.
+    """
+
+    sequences: torch.LongTensor | None = None
+    scores: tuple[torch.Tensor, ...] | None = None
+    logits: tuple[torch.Tensor, ...] | None = None
+    encoder_attentions: tuple[torch.Tensor, ...] | None = None
+    encoder_hidden_states: tuple[torch.Tensor, ...] | None = None
+    decoder_attentions: tuple[tuple[torch.Tensor, ...], ...] | None = None
+    cross_attentions: tuple[tuple[torch.Tensor, ...], ...] | None = None
+    decoder_hidden_states: tuple[tuple[torch.Tensor, ...], ...] | None = None
+    past_key_values: Any = None
+
+
+@dataclass
+class GenerateBeamEncoderDecoderOutput(ModelOutput):
+    """What beam search returns for an encoder-decoder with ``return_dict_in_generate=True``."""
+
+    sequences: torch.LongTensor | None = None
+    sequences_scores: torch.Tensor | None = None
+    scores: tuple[torch.Tensor, ...] | None = None
+    logits: tuple[torch.Tensor, ...] | None = None
+    beam_indices: torch.LongTensor | None = None
+    encoder_attentions: tuple[torch.Tensor, ...] | None = None
+    encoder_hidden_states: tuple[torch.Tensor, ...] | None = None
+    decoder_attentions: tuple[tuple[torch.Tensor, ...], ...] | None = None
+    cross_attentions: tuple[tuple[torch.Tensor, ...], ...] | None = None
+    decoder_hidden_states: tuple[tuple[torch.Tensor, ...], ...] | None = None
+    past_key_values: Any = None
+
+
 class GenerationMixin:
-    """Adds :meth:`generate` to a causal language model (mixed into its ``*ForCausalLM`` class)."""
+    """Adds :meth:`generate` to a language model (its ``*ForCausalLM`` / ``*ForConditionalGeneration`` class)."""
 
     # --- the model's default generation config ------------------------------------------
 
@@ -122,17 +173,24 @@ class GenerationMixin:
 
         Only the last ``next_sequence_length`` tokens are fed (the cache holds the rest);
         ``position_ids`` / ``token_type_ids`` are cut to match; the 2-D attention mask covers
-        the whole sequence.
+        the whole sequence. For an encoder-decoder the ids are the ``decoder_input_ids`` and
+        ``attention_mask`` is the encoder's (``decoder_attention_mask`` travels in ``kwargs``).
         """
         if next_sequence_length is not None:
             input_ids = input_ids[:, -next_sequence_length:]
-        inputs: dict[str, Any] = {"input_ids": input_ids.clone(memory_format=torch.contiguous_format)}
+        key = "decoder_input_ids" if _is_encoder_decoder(self) else "input_ids"
+        inputs: dict[str, Any] = {key: input_ids.clone(memory_format=torch.contiguous_format)}
         if past_key_values is not None:
             inputs["past_key_values"] = past_key_values
         for name in ("position_ids", "token_type_ids"):
             value = kwargs.pop(name, None)
             if value is not None:
                 inputs[name] = value[..., -input_ids.shape[1]:].clone(memory_format=torch.contiguous_format)
+        if attention_mask is not None and getattr(past_key_values, "is_compileable", False) and attention_mask.dim() == 2:
+            # A fixed-size cache gets a mask over all of its slots, so a compiled forward sees one shape every step.
+            missing = past_key_values.get_max_cache_shape() - attention_mask.shape[-1]
+            if missing > 0:
+                attention_mask = torch.nn.functional.pad(attention_mask, (0, missing), value=0)
         if attention_mask is not None:
             inputs["attention_mask"] = attention_mask
         inputs.update(kwargs)
@@ -150,9 +208,11 @@ class GenerationMixin:
         if position_ids is not None:
             step = torch.arange(num_new_tokens, dtype=position_ids.dtype, device=position_ids.device)
             model_kwargs["position_ids"] = torch.cat([position_ids, position_ids[..., -1:] + 1 + step], dim=-1)
-        mask = model_kwargs.get("attention_mask")
+        # The encoder's mask never grows; an encoder-decoder grows its decoder mask instead.
+        mask_key = "decoder_attention_mask" if _is_encoder_decoder(self) else "attention_mask"
+        mask = model_kwargs.get(mask_key)
         if mask is not None:
-            model_kwargs["attention_mask"] = torch.cat([mask, mask.new_ones((mask.shape[0], num_new_tokens))], dim=-1)
+            model_kwargs[mask_key] = torch.cat([mask, mask.new_ones((mask.shape[0], num_new_tokens))], dim=-1)
         return model_kwargs
 
     # --- generate ------------------------------------------------------------------------
@@ -171,6 +231,8 @@ class GenerationMixin:
 
         Args:
             inputs: the prompt ids (or pass ``input_ids=``); ``None`` starts from ``bos_token_id``.
+                For an encoder-decoder these are the encoder's input; the decoder starts from
+                ``decoder_start_token_id`` (or ``decoder_input_ids=``, prefixed with it if needed).
             generation_config: the base parameters (default: ``model.generation_config``).
             logits_processor: extra processors, run after the built-in ones (one of the same
                 type replaces the built-in one).
@@ -185,6 +247,7 @@ class GenerationMixin:
             ``return_dict_in_generate=True``.
         """
         tokenizer = kwargs.pop("tokenizer", None)
+        assistant_model = kwargs.pop("assistant_model", None)
         user_max_length = kwargs.get("max_length") is not None or (
             generation_config is not None and generation_config.max_length is not None
         ) or self.generation_config.max_length is not None
@@ -192,7 +255,12 @@ class GenerationMixin:
             generation_config is not None and generation_config.min_length is not None
         ) or self.generation_config.min_length is not None
         generation_config, model_kwargs = self._prepare_generation_config(generation_config, **kwargs)
-        mode = generation_config.get_generation_mode()
+        mode = generation_config.get_generation_mode(assistant_model)
+        if mode == GenerationMode.ASSISTED_GENERATION and generation_config.num_return_sequences > 1:
+            raise ValueError(
+                "num_return_sequences has to be 1 when doing assisted generate, "
+                f"but is {generation_config.num_return_sequences}."
+            )
         if mode not in DECODING_METHODS:
             raise ConfigError(
                 f"The options select the generation mode {mode!r}, which embrace's generate() does not provide; "
@@ -204,18 +272,26 @@ class GenerationMixin:
         batch_size = input_ids.shape[0]
         device = input_ids.device
         pad, eos = self._prepare_special_tokens(generation_config, "attention_mask" in model_kwargs, device, batch_size)
-        self._warn_right_padding(input_ids, model_kwargs.get("attention_mask"), pad)
         forward_args = self._forward_parameters()
-        if model_kwargs.get("attention_mask") is None and "attention_mask" in forward_args:
-            model_kwargs["attention_mask"] = _infer_attention_mask(input_ids, pad, eos)
-        elif model_kwargs.get("attention_mask") is not None and model_kwargs["attention_mask"].dim() != 2:
+        encoder_input_ids = None
+        if model_kwargs.get("attention_mask") is not None and model_kwargs["attention_mask"].dim() != 2:
             raise ValueError("`attention_mask` passed to `generate` must be 2-D (batch, sequence).")
-        if model_kwargs.get("position_ids") is None and "position_ids" in forward_args:
-            model_kwargs["position_ids"] = _positions_from_mask(input_ids, model_kwargs)
-        mask = model_kwargs.get("attention_mask")
-        if mask is not None and bool((mask == 1).all()):
-            # Nothing is padded: plain causal attention is cheaper than a materialised mask.
-            model_kwargs["attention_mask"] = None
+        if _is_encoder_decoder(self):
+            # Like the reference, no encoder mask is inferred from padding: pass attention_mask for batches.
+            encoder_input_ids = input_ids
+            if model_kwargs.get("encoder_outputs") is None:
+                model_kwargs["encoder_outputs"] = self._encode_for_generation(input_ids, model_kwargs, generation_config)
+            input_ids = self._decoder_start_ids(generation_config, model_kwargs, batch_size, device)
+        else:
+            self._warn_right_padding(input_ids, model_kwargs.get("attention_mask"), pad)
+            if model_kwargs.get("attention_mask") is None and "attention_mask" in forward_args:
+                model_kwargs["attention_mask"] = _infer_attention_mask(input_ids, pad, eos)
+            if model_kwargs.get("position_ids") is None and "position_ids" in forward_args:
+                model_kwargs["position_ids"] = _positions_from_mask(input_ids, model_kwargs)
+            mask = model_kwargs.get("attention_mask")
+            if mask is not None and bool((mask == 1).all()):
+                # Nothing is padded: plain causal attention is cheaper than a materialised mask.
+                model_kwargs["attention_mask"] = None
 
         expand = max(generation_config.num_beams, generation_config.num_return_sequences)
         if expand > 1:
@@ -223,6 +299,12 @@ class GenerationMixin:
             for key, value in model_kwargs.items():
                 if isinstance(value, torch.Tensor):
                     model_kwargs[key] = value.repeat_interleave(expand, dim=0)
+            encoder_outputs = model_kwargs.get("encoder_outputs")
+            if encoder_outputs is not None:
+                # Only the tensors (the last hidden state) follow the beams, as in the reference.
+                for key in list(encoder_outputs.keys()):
+                    if isinstance(encoder_outputs[key], torch.Tensor):
+                        encoder_outputs[key] = encoder_outputs[key].repeat_interleave(expand, dim=0)
         if streamer is not None:
             if generation_config.num_beams > 1:
                 raise ValueError("`streamer` cannot be used with beam search (num_beams > 1): only one sequence can stream.")
@@ -236,15 +318,87 @@ class GenerationMixin:
 
         processors = self._get_logits_processor(
             generation_config, prompt_length, logits_processor or LogitsProcessorList(), device, model_kwargs,
+            encoder_input_ids=encoder_input_ids,
         )
         criteria = self._get_stopping_criteria(generation_config, stopping_criteria or StoppingCriteriaList(), tokenizer)
         model_kwargs["use_cache"] = generation_config.use_cache
+        self._prepare_cache_for_generation(generation_config, model_kwargs)
         return DECODING_METHODS[mode](
             self, input_ids, logits_processor=processors, stopping_criteria=criteria,
             generation_config=generation_config, streamer=streamer, model_kwargs=model_kwargs,
+            **({"assistant_model": assistant_model} if mode == GenerationMode.ASSISTED_GENERATION else {}),
         )
 
     # --- preparation steps -----------------------------------------------------------------
+
+    def _prepare_cache_for_generation(self, generation_config: GenerationConfig, model_kwargs: dict[str, Any]) -> None:
+        """Allocate the cache ``cache_implementation`` asks for (``"static"``: sized to ``max_length - 1``).
+
+        Like the reference, a later call reuses the largest size seen so far, so a compiled
+        forward keeps its shapes; ``max_cache_len`` raises the size further.
+        """
+        implementation = generation_config.cache_implementation
+        if model_kwargs.get("past_key_values") is not None:
+            if implementation is not None:
+                raise ValueError(
+                    "Passing both `cache_implementation` and `past_key_values` (a Cache object) is unsupported; "
+                    "use only one of the two."
+                )
+            return
+        if implementation in (None, "dynamic") or not generation_config.use_cache:
+            return
+        if implementation != "static" or _is_encoder_decoder(self):
+            raise ConfigError(
+                f"cache_implementation={implementation!r} is not supported by embrace's generate() for "
+                f"{type(self).__name__}; use 'dynamic' (default) or 'static' (decoder-only models)."
+            )
+        length = max(generation_config.max_length - 1, generation_config.max_cache_len or 0,
+                     getattr(self, "_previous_max_cache_length", -1))
+        self._previous_max_cache_length = length
+        model_kwargs["past_key_values"] = StaticCache(config=self.config, max_cache_len=length)
+
+    def _encode_for_generation(self, input_ids: torch.Tensor, model_kwargs: dict[str, Any],
+                               generation_config: GenerationConfig) -> ModelOutput:
+        """Run the encoder once on the prompt, with the call's encoder-side arguments."""
+        encoder = self.get_encoder()
+        accepted = set(inspect.signature(encoder.forward).parameters)
+        skipped = ("decoder_", "cross_attn", "use_cache", "past_key_values", "encoder_outputs")
+        encoder_kwargs = {
+            k: v for k, v in model_kwargs.items() if k in accepted and not any(k.startswith(p) for p in skipped)
+        }
+        encoder_kwargs["output_attentions"] = bool(generation_config.output_attentions)
+        encoder_kwargs["output_hidden_states"] = bool(generation_config.output_hidden_states)
+        return encoder(input_ids=input_ids, return_dict=True, **encoder_kwargs)
+
+    def _decoder_start_ids(self, generation_config: GenerationConfig, model_kwargs: dict[str, Any], batch_size: int,
+                           device: torch.device) -> torch.LongTensor:
+        """The decoder's first ids: ``decoder_start_token_id`` (else ``bos``), before any user ``decoder_input_ids``."""
+        start = generation_config.decoder_start_token_id
+        if start is None:
+            start = generation_config.bos_token_id
+        if start is None:
+            raise ValueError(
+                "`decoder_start_token_id` or `bos_token_id` has to be defined for encoder-decoder generation: set "
+                "one on model.generation_config or pass decoder_start_token_id= to generate()."
+            )
+        start_ids = torch.as_tensor(start, dtype=torch.long, device=device)
+        if start_ids.ndim == 1:
+            if start_ids.shape[0] != batch_size:
+                raise ValueError(
+                    f"`decoder_start_token_id` expected to have length {batch_size} but got {start_ids.shape[0]}."
+                )
+            start_ids = start_ids.view(-1, 1)
+        else:
+            start_ids = torch.full((batch_size, 1), int(start_ids), dtype=torch.long, device=device)
+        decoder_input_ids = model_kwargs.pop("decoder_input_ids", None)
+        if decoder_input_ids is None:
+            return start_ids
+        if bool((decoder_input_ids[:, 0] != start_ids[:, 0]).all()):
+            decoder_input_ids = torch.cat([start_ids, decoder_input_ids], dim=-1)
+            mask = model_kwargs.get("decoder_attention_mask")
+            if mask is not None:
+                model_kwargs["decoder_attention_mask"] = torch.cat([torch.ones_like(mask)[:, :1], mask], dim=-1)
+        return decoder_input_ids
 
     def _prepare_generation_config(self, generation_config: GenerationConfig | None,
                                    **kwargs: Any) -> tuple[GenerationConfig, dict[str, Any]]:
@@ -381,18 +535,32 @@ class GenerationMixin:
             )
 
     def _get_logits_processor(self, config: GenerationConfig, prompt_length: int, custom: LogitsProcessorList,
-                              device: torch.device, model_kwargs: dict[str, Any]) -> LogitsProcessorList:
-        """The processors the config asks for, in the reference's order, merged with ``custom``."""
+                              device: torch.device, model_kwargs: dict[str, Any], *,
+                              encoder_input_ids: torch.Tensor | None = None) -> LogitsProcessorList:
+        """The processors the config asks for, in the reference's order, merged with ``custom``.
+
+        ``encoder_input_ids`` (encoder-decoders) feed ``encoder_no_repeat_ngram_size``.
+        """
         eos = config._eos_token_tensor
         out = LogitsProcessorList()
         if config.sequence_bias is not None:
             out.append(SequenceBiasLogitsProcessor(sequence_bias=config.sequence_bias))
+        if config.diversity_penalty is not None and config.diversity_penalty > 0.0 and config.num_beam_groups > 1:
+            out.append(HammingDiversityLogitsProcessor(config.diversity_penalty, config.num_beams, config.num_beam_groups))
         if config.repetition_penalty is not None and config.repetition_penalty != 1.0:
-            mask = model_kwargs.get("attention_mask")
+            mask = model_kwargs.get("decoder_attention_mask" if _is_encoder_decoder(self) else "attention_mask")
             padding = (mask != 0).int().argmax(dim=1) if mask is not None else None
             out.append(RepetitionPenaltyLogitsProcessor(config.repetition_penalty, prompt_ignore_length=padding))
         if config.no_repeat_ngram_size is not None and config.no_repeat_ngram_size > 0:
             out.append(NoRepeatNGramLogitsProcessor(config.no_repeat_ngram_size))
+        if config.encoder_no_repeat_ngram_size is not None and config.encoder_no_repeat_ngram_size > 0:
+            if encoder_input_ids is not None and encoder_input_ids.dim() == 2 and not bool((encoder_input_ids < 0).any()):
+                out.append(EncoderNoRepeatNGramLogitsProcessor(config.encoder_no_repeat_ngram_size, encoder_input_ids))
+            else:
+                warnings.warn(
+                    "`encoder_no_repeat_ngram_size` needs the encoder's input_ids (an encoder-decoder model given "
+                    "input ids); the option is ignored.", UserWarning, stacklevel=3,
+                )
         if config.bad_words_ids is not None:
             out.append(NoBadWordsLogitsProcessor(config.bad_words_ids, eos))
         if config.min_length is not None and eos is not None and config.min_length > 0:
@@ -434,6 +602,8 @@ class GenerationMixin:
             out.append(StopStringCriteria(stop_strings=config.stop_strings, tokenizer=tokenizer))
         if config._eos_token_tensor is not None:
             out.append(EosTokenCriteria(eos_token_id=config._eos_token_tensor))
+        if config.is_assistant and config.assistant_confidence_threshold is not None and config.assistant_confidence_threshold > 0:
+            out.append(ConfidenceCriteria(config.assistant_confidence_threshold))
         return _merge(out, custom)
 
     # --- scores -------------------------------------------------------------------------------
@@ -462,6 +632,10 @@ class GenerationMixin:
         transition = stacked.gather(0, rows)
         transition[unused] = 0
         return transition
+
+
+def _is_encoder_decoder(model: Any) -> bool:
+    return bool(getattr(model.config, "is_encoder_decoder", False))
 
 
 def _warpers(config: GenerationConfig, eos: torch.Tensor | None, device: torch.device) -> list[Any]:
@@ -525,4 +699,7 @@ def _positions_from_mask(input_ids: torch.Tensor, model_kwargs: dict[str, Any]) 
     return torch.arange(input_ids.shape[1] + past, dtype=torch.long, device=input_ids.device).unsqueeze(0)
 
 
-__all__ = ["GenerationMixin", "GenerateDecoderOnlyOutput", "GenerateBeamDecoderOnlyOutput", "DECODING_METHODS"]
+__all__ = [
+    "GenerationMixin", "GenerateDecoderOnlyOutput", "GenerateBeamDecoderOnlyOutput", "GenerateEncoderDecoderOutput",
+    "GenerateBeamEncoderDecoderOutput", "DECODING_METHODS",
+]

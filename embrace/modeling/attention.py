@@ -184,6 +184,43 @@ def make_causal_decoder_mask(
     return mask if boolean else bool_to_additive_mask(mask, dtype)
 
 
+def make_static_cache_mask(
+    attention_mask: torch.Tensor | None,
+    *,
+    cache_position: torch.Tensor,
+    key_length: int,
+    sliding_window: int | None = None,
+    dtype: torch.dtype = torch.float32,
+    boolean: bool = False,
+) -> torch.Tensor:
+    """The decoder mask over a preallocated cache of ``key_length`` slots (a static KV cache).
+
+    Query ``i`` sits at absolute position ``cache_position[i]`` and may see slot ``k`` when
+    ``k <= cache_position[i]`` (which also hides the not-yet-written slots), the 2-D
+    padding mask keeps it (missing columns count as padding) and, with
+    ``sliding_window``, ``k > cache_position[i] - sliding_window``. Nothing here depends on
+    tensor values, so ``torch.compile`` traces it without graph breaks.
+
+    Example:
+        >>> m = make_static_cache_mask(torch.tensor([[0, 1]]), cache_position=torch.tensor([1, 2]), key_length=4,
+        ...                            boolean=True)
+        >>> m.shape, m[0, 0].int().tolist()
+        (torch.Size([1, 1, 2, 4]), [[0, 1, 0, 0], [0, 1, 0, 0]])
+    """
+    k_pos = torch.arange(key_length, device=cache_position.device)
+    q_pos = cache_position[:, None]
+    keep = k_pos[None, :] <= q_pos  # (q_len, kv_len)
+    if sliding_window is not None:
+        keep = keep & (k_pos[None, :] > q_pos - sliding_window)
+    keep = keep[None, None]  # (1, 1, q_len, kv_len)
+    if attention_mask is not None:
+        padding = attention_mask.bool()
+        if padding.shape[-1] < key_length:
+            padding = nn.functional.pad(padding, (0, key_length - padding.shape[-1]), value=False)
+        keep = keep & padding[:, None, None, :key_length]  # (batch, 1, q_len, kv_len)
+    return keep if boolean else bool_to_additive_mask(keep, dtype)
+
+
 def repeat_kv(hidden_states: torch.Tensor, n_rep: int) -> torch.Tensor:
     """Repeat key/value heads for grouped-query attention.
 

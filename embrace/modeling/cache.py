@@ -149,6 +149,12 @@ class Cache:
         """-1: dynamic caches grow without bound."""
         return -1
 
+    def get_max_cache_shape(self, layer_idx: int = 0) -> int:
+        """Positions layer ``layer_idx`` can hold (-1: unbounded)."""
+        if layer_idx >= len(self.layers):
+            return -1
+        return self.layers[layer_idx].get_max_length()
+
     def get_mask_sizes(self, query_length: int, layer_idx: int = 0) -> tuple[int, int]:
         """``(kv_length, kv_offset)`` for a call with ``query_length`` new tokens."""
         return self.get_seq_length(layer_idx) + query_length, 0
@@ -248,6 +254,172 @@ class DynamicCache(Cache):
     def from_legacy_cache(cls, past_key_values: Iterable[tuple[torch.Tensor, ...]] | None) -> "DynamicCache":
         """Build a cache from ``((keys, values), ...)``."""
         return cls(past_key_values)
+
+
+class StaticLayer(DynamicLayer):
+    """A preallocated ``(batch, kv_heads, max_cache_len, head_dim)`` key/value store.
+
+    The buffers are allocated by the first :meth:`update` (which fixes batch, heads, dtype
+    and device) and then written in place, so their addresses never change: a
+    ``torch.compile``-d forward (even with CUDA graphs) sees the same tensors every step.
+    The written length lives in a 0-d tensor for the same reason; positions beyond it hold
+    zeros and the model's mask hides them.
+
+    Example:
+        >>> import torch
+        >>> layer = StaticLayer(max_cache_len=6)
+        >>> keys, _ = layer.update(torch.ones(1, 1, 2, 4), torch.ones(1, 1, 2, 4))
+        >>> keys.shape, layer.get_seq_length()
+        (torch.Size([1, 1, 6, 4]), 2)
+    """
+
+    is_compileable = True
+
+    def __init__(self, max_cache_len: int, **kwargs: Any) -> None:
+        super().__init__()
+        if not isinstance(max_cache_len, int) or max_cache_len <= 0:
+            raise ValueError(f"max_cache_len must be a positive int, got {max_cache_len!r}.")
+        self.max_cache_len = max_cache_len
+        self.cumulative_length = torch.tensor(0, dtype=torch.long)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(max_cache_len={self.max_cache_len}, seq_len={self.get_seq_length()})"
+
+    def lazy_initialization(self, key_states: torch.Tensor, value_states: torch.Tensor) -> None:
+        """Allocate the zeroed buffers with the batch, heads, dtype and device of the first states."""
+        batch, heads = key_states.shape[:2]
+        options = {"dtype": key_states.dtype, "device": key_states.device}
+        self.keys = torch.zeros((batch, heads, self.max_cache_len, key_states.shape[-1]), **options)
+        self.values = torch.zeros((batch, heads, self.max_cache_len, value_states.shape[-1]), **options)
+        self.cumulative_length = self.cumulative_length.to(key_states.device)
+        if not torch.compiler.is_compiling():
+            # Tell dynamo these addresses are fixed, so in-place writes do not trigger recompiles.
+            for tensor in (self.keys, self.values, self.cumulative_length):
+                torch._dynamo.mark_static_address(tensor)
+        self.is_initialized = True
+
+    def update(
+        self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any, **kwargs: Any
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Write ``(batch, heads, new, head_dim)`` states after the stored ones; return the full buffers."""
+        if not self.is_initialized:
+            self.lazy_initialization(key_states, value_states)
+        new = key_states.shape[-2]
+        # Checked where reading the length is free (CPU, eager); on accelerators it would sync every layer.
+        checkable = self.keys.device.type == "cpu" and not torch.compiler.is_compiling()
+        if checkable and int(self.cumulative_length) + new > self.max_cache_len:
+            raise ValueError(
+                f"StaticCache overflow: {int(self.cumulative_length)} positions are stored and {new} more do not fit "
+                f"in max_cache_len={self.max_cache_len}; allocate the cache with a larger max_cache_len."
+            )
+        positions = torch.arange(new, device=self.keys.device) + self.cumulative_length  # (new,)
+        self.keys.index_copy_(2, positions, key_states.to(self.keys.dtype))
+        self.values.index_copy_(2, positions, value_states.to(self.values.dtype))
+        self.cumulative_length.add_(new)
+        return self.keys, self.values
+
+    def get_seq_length(self) -> Any:
+        """Positions written so far: an int, or the 0-d length tensor while ``torch.compile`` traces."""
+        if not self.is_initialized:
+            return 0
+        if torch.compiler.is_compiling():
+            return self.cumulative_length
+        return int(self.cumulative_length)
+
+    def get_max_length(self) -> int:
+        return self.max_cache_len
+
+    def get_mask_sizes(self, query_length: int) -> tuple[int, int]:
+        """The attention always spans the whole buffer: ``(max_cache_len, 0)``."""
+        return self.max_cache_len, 0
+
+    def reset(self) -> None:
+        """Zero the buffers in place (keeping their addresses) and the length."""
+        if self.is_initialized:
+            self.keys.zero_()
+            self.values.zero_()
+        self.cumulative_length.zero_()
+
+    def crop(self, tokens_to_remove: int) -> None:
+        raise NotImplementedError(
+            "StaticCache cannot be cropped; use DynamicCache (cache_implementation='dynamic') for strategies that "
+            "roll back the cache."
+        )
+
+    def reorder_cache(self, beam_idx: torch.LongTensor) -> None:
+        """Reorder the batch in place (beam search), keeping the buffer addresses."""
+        if self.is_initialized:
+            beam_idx = beam_idx.to(self.keys.device)
+            self.keys.copy_(self.keys.index_select(0, beam_idx))
+            self.values.copy_(self.values.index_select(0, beam_idx))
+
+    def batch_repeat_interleave(self, repeats: int) -> None:
+        raise NotImplementedError("StaticCache has a fixed batch size; allocate it for the expanded batch instead.")
+
+    def batch_select_indices(self, indices: torch.Tensor) -> None:
+        raise NotImplementedError("StaticCache has a fixed batch size; it cannot drop batch rows.")
+
+
+class StaticCache(Cache):
+    """A cache of fixed size for ``torch.compile``: one :class:`StaticLayer` per decoder layer.
+
+    Layers with a sliding window (Mistral, Qwen2) keep the full ``max_cache_len`` too;
+    the model's mask applies the window, so the result is the same as the reference's
+    rolling window buffer.
+
+    Args:
+        config: the model config (its ``num_hidden_layers`` decides the number of layers).
+        max_cache_len: how many positions each layer can hold (prompt + new tokens).
+
+    Example:
+        >>> import torch
+        >>> from embrace.models.llama import LlamaConfig
+        >>> cache = StaticCache(config=LlamaConfig(num_hidden_layers=2), max_cache_len=8)
+        >>> _ = cache.update(torch.zeros(1, 2, 3, 4), torch.zeros(1, 2, 3, 4), 0)
+        >>> len(cache), cache.get_seq_length(), cache.get_max_cache_shape()
+        (2, 3, 8)
+    """
+
+    is_compileable = True
+    is_croppable = False
+
+    def __init__(
+        self, config: Any, max_cache_len: int, offloading: bool = False, offload_only_non_sliding: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        if offloading:
+            raise ValueError("StaticCache(offloading=True) is not supported by embrace; keep the cache on one device.")
+        for name in kwargs:
+            if name not in ("max_batch_size", "batch_size", "device", "dtype"):
+                raise TypeError(f"StaticCache got an unexpected keyword argument {name!r}.")
+        get_text = getattr(config, "get_text_config", None)
+        text_config = get_text(decoder=True) if callable(get_text) else config
+        num_layers = getattr(text_config, "num_hidden_layers", None)
+        if not num_layers:
+            raise ValueError("StaticCache needs a config with num_hidden_layers to allocate one layer per decoder layer.")
+        super().__init__([StaticLayer(max_cache_len=max_cache_len) for _ in range(num_layers)])
+        self.max_cache_len = max_cache_len
+
+    def update(
+        self, key_states: torch.Tensor, value_states: torch.Tensor, layer_idx: int, *args: Any, **kwargs: Any
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Write the new states of layer ``layer_idx``; return its full ``(batch, heads, max_cache_len, d)`` buffers."""
+        if layer_idx >= len(self.layers):
+            raise IndexError(f"StaticCache has {len(self.layers)} layers; layer {layer_idx} does not exist.")
+        return self.layers[layer_idx].update(key_states, value_states)
+
+    def get_max_length(self, layer_idx: int | None = None) -> int:
+        return self.max_cache_len
+
+    def get_mask_sizes(self, query_length: int, layer_idx: int = 0) -> tuple[int, int]:
+        return self.layers[layer_idx].get_mask_sizes(query_length)
+
+    def __getitem__(self, layer_idx: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``cache[i]``: layer ``i``'s ``(keys, values)`` buffers."""
+        if layer_idx >= len(self.layers):
+            raise IndexError(f"Cache has {len(self.layers)} layers; layer {layer_idx} does not exist.")
+        layer = self.layers[layer_idx]
+        return layer.keys, layer.values
 
 
 class EncoderDecoderCache(Cache):

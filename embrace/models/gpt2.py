@@ -26,8 +26,10 @@ from torch import nn
 from embrace.configuration import PretrainedConfig
 from embrace.errors import ConfigError
 from embrace.modeling.activations import ACT2FN
-from embrace.modeling.attention import ALL_ATTENTION_FUNCTIONS, make_causal_decoder_mask
-from embrace.modeling.cache import Cache, DynamicCache, cache_from_legacy
+from embrace.modeling.attention import (
+    ALL_ATTENTION_FUNCTIONS, make_attention_mask, make_causal_decoder_mask, make_static_cache_mask,
+)
+from embrace.modeling.cache import Cache, DynamicCache, EncoderDecoderCache, cache_from_legacy
 from embrace.generation.utils import GenerationMixin
 from embrace.modeling import losses
 from embrace.modeling.modeling_utils import PreTrainedModel
@@ -88,14 +90,9 @@ class GPT2Config(PretrainedConfig):
     tie_word_embeddings: bool = True
 
     def validate_architecture(self) -> None:
-        """The heads must split the embedding; cross-attention is not implemented."""
+        """The heads must split the embedding."""
         if self.n_embd % self.n_head != 0:
             raise ConfigError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head}).")
-        if self.add_cross_attention:
-            raise ConfigError(
-                "GPT2 with add_cross_attention=True (as an encoder-decoder decoder) is not implemented by embrace; "
-                "use add_cross_attention=False."
-            )
 
 
 class Conv1D(nn.Module):
@@ -126,14 +123,21 @@ class Conv1D(nn.Module):
 class GPT2Attention(nn.Module):
     """Causal self-attention with the fused ``c_attn`` (q, k, v) projection and a KV cache.
 
+    With ``is_cross_attention`` it attends to ``encoder_hidden_states`` instead: queries come
+    from ``q_attn``, keys and values from ``c_attn`` (fused k, v) over the encoder output,
+    projected once and kept in the cross half of an :class:`EncoderDecoderCache`.
+
     Example:
         >>> import torch
         >>> attn = GPT2Attention(GPT2Config(n_embd=8, n_head=2), layer_idx=0)
         >>> attn(torch.zeros(1, 3, 8))[0].shape
         torch.Size([1, 3, 8])
+        >>> cross = GPT2Attention(GPT2Config(n_embd=8, n_head=2), is_cross_attention=True, layer_idx=0)
+        >>> cross(torch.zeros(1, 3, 8), encoder_hidden_states=torch.zeros(1, 5, 8))[0].shape
+        torch.Size([1, 3, 8])
     """
 
-    def __init__(self, config: GPT2Config, layer_idx: int | None = None) -> None:
+    def __init__(self, config: GPT2Config, is_cross_attention: bool = False, layer_idx: int | None = None) -> None:
         super().__init__()
         self.config = config
         self.embed_dim = config.hidden_size
@@ -144,23 +148,47 @@ class GPT2Attention(nn.Module):
         self.scaling = self.head_dim**-0.5 if config.scale_attn_weights else 1.0
         if config.scale_attn_by_inverse_layer_idx:
             self.scaling /= float(layer_idx + 1)
-        self.c_attn = Conv1D(3 * self.embed_dim, self.embed_dim)
+        self.is_cross_attention = is_cross_attention
+        if is_cross_attention:
+            self.c_attn = Conv1D(2 * self.embed_dim, self.embed_dim)
+            self.q_attn = Conv1D(self.embed_dim, self.embed_dim)
+        else:
+            self.c_attn = Conv1D(3 * self.embed_dim, self.embed_dim)
         self.c_proj = Conv1D(self.embed_dim, self.embed_dim)
         self.attn_dropout = nn.Dropout(config.attn_pdrop)
         self.resid_dropout = nn.Dropout(config.resid_pdrop)
-        self.is_causal = True
+        self.is_causal = not is_cross_attention
+
+    def _heads(self, states: Tensor) -> Tensor:
+        return states.view(*states.shape[:2], -1, self.head_dim).transpose(1, 2)  # (batch, heads, seq, head_dim)
 
     def forward(
-        self, hidden_states: Tensor, attention_mask: OptTensor = None, past_key_values: Cache | None = None, *,
+        self, hidden_states: Tensor, attention_mask: OptTensor = None, past_key_values: Cache | None = None,
+        encoder_hidden_states: OptTensor = None, encoder_attention_mask: OptTensor = None, *,
         output_attentions: bool = False,
     ) -> tuple[Tensor, OptTensor]:
         batch, seq = hidden_states.shape[:2]
-        query, key, value = (
-            t.view(batch, seq, -1, self.head_dim).transpose(1, 2)  # (batch, heads, seq, head_dim)
-            for t in self.c_attn(hidden_states).split(self.split_size, dim=2)
-        )
-        if past_key_values is not None:
-            key, value = past_key_values.update(key, value, self.layer_idx)
+        if encoder_hidden_states is None:
+            query, key, value = (self._heads(t) for t in self.c_attn(hidden_states).split(self.split_size, dim=2))
+            if past_key_values is not None:
+                key, value = past_key_values.update(key, value, self.layer_idx)  # the self-attention half
+        else:
+            if not self.is_cross_attention:
+                raise ValueError(
+                    "This GPT2Attention was built for self-attention; attending to encoder_hidden_states needs "
+                    "GPT2Attention(config, is_cross_attention=True) (config.add_cross_attention=True)."
+                )
+            query = self._heads(self.q_attn(hidden_states))
+            attention_mask = encoder_attention_mask
+            cache = past_key_values if isinstance(past_key_values, EncoderDecoderCache) else None
+            if cache is not None and cache.is_updated.get(self.layer_idx):
+                stored = cache.cross_attention_cache.layers[self.layer_idx]
+                key, value = stored.keys, stored.values
+            else:
+                key, value = (self._heads(t) for t in self.c_attn(encoder_hidden_states).split(self.split_size, dim=2))
+                if cache is not None:
+                    key, value = cache.cross_attention_cache.update(key, value, self.layer_idx)
+                    cache.is_updated[self.layer_idx] = True
         attention = ALL_ATTENTION_FUNCTIONS[self.config._attn_implementation or "sdpa"]
         output, weights = attention(
             self, query, key, value, attention_mask, scaling=self.scaling,
@@ -190,7 +218,9 @@ class GPT2MLP(nn.Module):
 
 
 class GPT2Block(nn.Module):
-    """Pre-LayerNorm block: ``x + attn(ln_1(x))`` then ``x + mlp(ln_2(x))``.
+    """Pre-LayerNorm block: ``x + attn(ln_1(x))``, [``x + crossattention(ln_cross_attn(x))``], ``x + mlp(ln_2(x))``.
+
+    Returns ``(hidden_states, self-attention weights, cross-attention weights)``.
 
     Example:
         >>> import torch
@@ -203,18 +233,34 @@ class GPT2Block(nn.Module):
         inner = config.n_inner if config.n_inner is not None else 4 * config.hidden_size
         self.ln_1 = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_epsilon)
         self.attn = GPT2Attention(config, layer_idx=layer_idx)
+        if config.add_cross_attention:
+            self.crossattention = GPT2Attention(config, is_cross_attention=True, layer_idx=layer_idx)
+            self.ln_cross_attn = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_epsilon)
         self.ln_2 = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_epsilon)
         self.mlp = GPT2MLP(inner, config)
 
     def forward(
-        self, hidden_states: Tensor, attention_mask: OptTensor = None, past_key_values: Cache | None = None, *,
+        self, hidden_states: Tensor, attention_mask: OptTensor = None, past_key_values: Cache | None = None,
+        encoder_hidden_states: OptTensor = None, encoder_attention_mask: OptTensor = None, *,
         output_attentions: bool = False,
-    ) -> tuple[Tensor, OptTensor]:
+    ) -> tuple[Tensor, OptTensor, OptTensor]:
         attended, weights = self.attn(
             self.ln_1(hidden_states), attention_mask, past_key_values, output_attentions=output_attentions
         )
         hidden_states = hidden_states + attended
-        return hidden_states + self.mlp(self.ln_2(hidden_states)), weights
+        cross_weights = None
+        if encoder_hidden_states is not None:
+            if not hasattr(self, "crossattention"):
+                raise ValueError(
+                    "encoder_hidden_states were passed but this GPT-2 has no cross-attention layers; build it with "
+                    "config.add_cross_attention=True."
+                )
+            attended, cross_weights = self.crossattention(
+                self.ln_cross_attn(hidden_states), None, past_key_values, encoder_hidden_states,
+                encoder_attention_mask, output_attentions=output_attentions,
+            )
+            hidden_states = hidden_states + attended
+        return hidden_states + self.mlp(self.ln_2(hidden_states)), weights, cross_weights
 
 
 class GPT2SequenceSummary(nn.Module):
@@ -342,6 +388,8 @@ class GPT2Model(GPT2PreTrainedModel):
         token_type_ids: OptTensor = None,
         position_ids: OptTensor = None,
         inputs_embeds: OptTensor = None,
+        encoder_hidden_states: OptTensor = None,
+        encoder_attention_mask: OptTensor = None,
         use_cache: bool | None = None,
         output_attentions: bool | None = None,
         output_hidden_states: bool | None = None,
@@ -362,10 +410,14 @@ class GPT2Model(GPT2PreTrainedModel):
         past_key_values = cache_from_legacy(past_key_values)
         if use_cache and past_key_values is None:
             past_key_values = DynamicCache(config=config)
+        if use_cache and config.add_cross_attention and not isinstance(past_key_values, EncoderDecoderCache):
+            # A decoder of an encoder-decoder model also caches the projected encoder keys/values.
+            past_key_values = EncoderDecoderCache(past_key_values, DynamicCache(config=config))
+        # An int, or a 0-d tensor for a static cache under torch.compile (no recompiles as it grows).
         past = past_key_values.get_seq_length() if past_key_values is not None else 0
+        if cache_position is None:
+            cache_position = torch.arange(seq, device=inputs_embeds.device) + past  # (seq,)
         if position_ids is None:
-            if cache_position is None:
-                cache_position = torch.arange(past, past + seq, device=inputs_embeds.device)
             position_ids = cache_position[None, :]
         hidden_states = inputs_embeds + self.wpe(position_ids)
         if token_type_ids is not None:
@@ -373,19 +425,38 @@ class GPT2Model(GPT2PreTrainedModel):
         hidden_states = self.drop(hidden_states)
         if attention_mask is not None and attention_mask.dim() < 4:
             attention_mask = attention_mask.view(rows, -1)
-        mask = make_causal_decoder_mask(
-            attention_mask, batch_size=rows, query_length=seq, key_length=past + seq, dtype=hidden_states.dtype,
-            boolean=ALL_ATTENTION_FUNCTIONS.boolean_masks(config._attn_implementation or "sdpa"),
-            device=hidden_states.device,
-        )
+        boolean = ALL_ATTENTION_FUNCTIONS.boolean_masks(config._attn_implementation or "sdpa")
+        if past_key_values is not None and past_key_values.is_compileable:
+            # A fixed-size cache is attended as a whole: mask all of its slots, placed by cache_position.
+            mask = make_static_cache_mask(
+                attention_mask, cache_position=cache_position, key_length=past_key_values.get_mask_sizes(seq)[0],
+                dtype=hidden_states.dtype, boolean=boolean,
+            )
+        else:
+            mask = make_causal_decoder_mask(
+                attention_mask, batch_size=rows, query_length=seq, key_length=past + seq, dtype=hidden_states.dtype,
+                boolean=boolean, device=hidden_states.device,
+            )
+        cross_mask = None
+        if encoder_hidden_states is not None and encoder_attention_mask is not None:
+            cross_mask = make_attention_mask(
+                encoder_attention_mask, batch_size=rows, query_length=seq, dtype=hidden_states.dtype,
+                boolean=boolean, device=hidden_states.device,
+            )
         all_hidden: list[Tensor] = []
         all_attentions: list[Tensor] = []
+        all_cross: list[Tensor] = []
         for block in self.h:
             if output_hidden_states:
                 all_hidden.append(hidden_states)
-            hidden_states, weights = block(hidden_states, mask, past_key_values, output_attentions=bool(output_attentions))
+            hidden_states, weights, cross_weights = block(
+                hidden_states, mask, past_key_values, encoder_hidden_states, cross_mask,
+                output_attentions=bool(output_attentions),
+            )
             if weights is not None:
                 all_attentions.append(weights)
+            if cross_weights is not None:
+                all_cross.append(cross_weights)
         hidden_states = self.ln_f(hidden_states)
         if output_hidden_states:
             all_hidden.append(hidden_states)  # the reference's last entry is after ln_f
@@ -396,6 +467,8 @@ class GPT2Model(GPT2PreTrainedModel):
             output["hidden_states"] = tuple(all_hidden)
         if output_attentions:
             output["attentions"] = tuple(all_attentions)
+            if encoder_hidden_states is not None:
+                output["cross_attentions"] = tuple(all_cross)
         return self._finish(output, return_dict)
 
 
@@ -425,21 +498,24 @@ class GPT2LMHeadModel(GPT2PreTrainedModel, GenerationMixin):
     def forward(
         self, input_ids: OptTensor = None, past_key_values: Cache | tuple | None = None,
         attention_mask: OptTensor = None, token_type_ids: OptTensor = None, position_ids: OptTensor = None,
-        inputs_embeds: OptTensor = None, labels: OptTensor = None, use_cache: bool | None = None,
+        inputs_embeds: OptTensor = None, encoder_hidden_states: OptTensor = None,
+        encoder_attention_mask: OptTensor = None, labels: OptTensor = None, use_cache: bool | None = None,
         output_attentions: bool | None = None, output_hidden_states: bool | None = None,
         return_dict: bool | None = None, cache_position: OptTensor = None, logits_to_keep: int | Tensor = 0,
         **loss_kwargs: Any,
     ) -> CausalLMOutputWithCrossAttentions | tuple:
         losses.check_loss_kwargs(type(self).__name__, loss_kwargs)
         outputs = self.transformer(
-            input_ids, past_key_values, attention_mask, token_type_ids, position_ids, inputs_embeds, use_cache,
-            output_attentions, output_hidden_states, return_dict=True, cache_position=cache_position,
+            input_ids, past_key_values, attention_mask, token_type_ids, position_ids, inputs_embeds,
+            encoder_hidden_states, encoder_attention_mask, use_cache, output_attentions, output_hidden_states,
+            return_dict=True, cache_position=cache_position,
         )
         logits = self.lm_head(losses.keep_positions(outputs.last_hidden_state, logits_to_keep))
         loss = None if labels is None else losses.causal_lm_loss(logits, labels, self.config.vocab_size, **loss_kwargs)
         output = CausalLMOutputWithCrossAttentions(
             loss=loss, logits=logits, past_key_values=outputs.past_key_values,
             hidden_states=outputs.hidden_states, attentions=outputs.attentions,
+            cross_attentions=outputs.cross_attentions,
         )
         return self._finish(output, return_dict)
 
@@ -478,8 +554,9 @@ class GPT2DoubleHeadsModel(GPT2PreTrainedModel):
         shape = (input_ids if input_ids is not None else inputs_embeds[..., 0]).shape  # (batch, choices, seq)
         outputs = self.transformer(
             input_ids, past_key_values, attention_mask, token_type_ids, position_ids,
-            None if inputs_embeds is None else inputs_embeds.view(-1, *inputs_embeds.shape[-2:]), use_cache,
-            output_attentions, output_hidden_states, return_dict=True,
+            None if inputs_embeds is None else inputs_embeds.view(-1, *inputs_embeds.shape[-2:]),
+            use_cache=use_cache, output_attentions=output_attentions, output_hidden_states=output_hidden_states,
+            return_dict=True,
         )
         hidden_states = outputs.last_hidden_state.view(*shape, -1)  # (batch, choices, seq, hidden)
         lm_logits = self.lm_head(hidden_states)
@@ -525,8 +602,9 @@ class GPT2ForSequenceClassification(GPT2PreTrainedModel):
         return_dict: bool | None = None,
     ) -> SequenceClassifierOutputWithPast | tuple:
         outputs = self.transformer(
-            input_ids, past_key_values, attention_mask, token_type_ids, position_ids, inputs_embeds, use_cache,
-            output_attentions, output_hidden_states, return_dict=True,
+            input_ids, past_key_values, attention_mask, token_type_ids, position_ids, inputs_embeds,
+            use_cache=use_cache, output_attentions=output_attentions, output_hidden_states=output_hidden_states,
+            return_dict=True,
         )
         logits = self.score(outputs.last_hidden_state)  # (batch, seq, num_labels)
         batch = logits.shape[0]
@@ -569,8 +647,9 @@ class GPT2ForTokenClassification(GPT2PreTrainedModel):
         return_dict: bool | None = None,
     ) -> TokenClassifierOutput | tuple:
         outputs = self.transformer(
-            input_ids, past_key_values, attention_mask, token_type_ids, position_ids, inputs_embeds, use_cache,
-            output_attentions, output_hidden_states, return_dict=True,
+            input_ids, past_key_values, attention_mask, token_type_ids, position_ids, inputs_embeds,
+            use_cache=use_cache, output_attentions=output_attentions, output_hidden_states=output_hidden_states,
+            return_dict=True,
         )
         logits = self.classifier(self.dropout(outputs.last_hidden_state))  # (batch, seq, num_labels)
         loss = None

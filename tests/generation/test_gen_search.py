@@ -185,5 +185,5 @@ def test_bad_generate_arguments_raise_clear_errors():
         ours.generate(torch.tensor([5.0, 6.0]))
     with pytest.raises(ValueError, match="num_return_sequences"):
         ours.generate(ids, num_return_sequences=2)
-    with pytest.raises(ValueError, match="group_beam_search"):
-        ours.generate(ids, num_beams=4, num_beam_groups=2, diversity_penalty=1.0)
+    with pytest.raises(ValueError, match="divisible by `num_beam_groups`"):
+        ours.generate(ids, num_beams=3, num_beam_groups=2, diversity_penalty=1.0)

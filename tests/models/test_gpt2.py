@@ -1,4 +1,4 @@
-"""GPT-2 parity with the reference: Conv1D layout, tied head, cache, heads, save/load."""
+"""GPT-2 parity with the reference: Conv1D layout, tied head, cache, heads, cross-attention, save/load."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from tests.models.decoder_parity import (
     check_logits_loss_grads,
     check_reference_past,
     check_save_load_both_ways,
+    reference_class,
 )
 
 TINY = dict(vocab_size=40, n_embd=32, n_layer=2, n_head=4, n_positions=16, pad_token_id=0)
@@ -75,9 +76,63 @@ def test_save_pretrained_both_directions(tmp_path):
     check_save_load_both_ways(ref, ours, tmp_path)
 
 
-def test_cross_attention_is_refused_clearly():
-    import embrace
-    from embrace.errors import ConfigError
+CROSS = {**TINY, "add_cross_attention": True}
+ENCODER_STATES = torch.randn(2, 5, 32, generator=torch.Generator().manual_seed(3))
+ENCODER_MASK = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]])
 
-    with pytest.raises(ConfigError, match="add_cross_attention"):
-        embrace.GPT2Config(add_cross_attention=True)
+
+@pytest.mark.parametrize("attn", ["eager", "sdpa"])
+def test_cross_attention_logits_loss_grads(attn):
+    ref, ours = build_pair("GPT2Config", "GPT2LMHeadModel", CROSS, attn=attn)
+    assert ours.transformer.h[0].crossattention.c_attn.weight.shape == (32, 64)  # fused k, v
+    assert ours.transformer.h[0].crossattention.q_attn.weight.shape == (32, 32)
+    kwargs = dict(input_ids=INPUT_IDS, attention_mask=ATTENTION_MASK, encoder_hidden_states=ENCODER_STATES,
+                  encoder_attention_mask=ENCODER_MASK, labels=torch.where(ATTENTION_MASK.bool(), INPUT_IDS, -100),
+                  output_attentions=attn == "eager")
+    r, o = ref(**kwargs), ours(**kwargs)
+    keep = ATTENTION_MASK.bool()
+    assert_close(o.logits[keep], r.logits[keep])
+    assert_close(o.loss, r.loss)
+    if attn == "eager":
+        assert len(o.cross_attentions) == len(r.cross_attentions) == 2
+        for mine, theirs in zip(o.cross_attentions, r.cross_attentions):
+            assert_close(mine.transpose(1, 2)[keep], theirs.transpose(1, 2)[keep])  # (batch, seq, heads, enc)
+    r.loss.backward()
+    o.loss.backward()
+    for name, param in ref.named_parameters():
+        if "crossattention" in name:
+            mine = ours.get_parameter(name).grad
+            assert_close(mine, param.grad, atol=1e-4 * max(1.0, param.grad.abs().max().item()))
+
+
+@torch.no_grad()
+def test_cross_attention_cache_matches_full_pass():
+    ref, ours = build_pair("GPT2Config", "GPT2LMHeadModel", CROSS, attn="sdpa")
+    ids = INPUT_IDS[1:]  # no padding: positions are plain
+    encoder = dict(encoder_hidden_states=ENCODER_STATES[1:], encoder_attention_mask=ENCODER_MASK[1:])
+    full = ref(input_ids=ids, **encoder).logits
+    out = ours(input_ids=ids[:, :4], use_cache=True, **encoder)
+    past = out.past_key_values
+    assert type(past).__name__ == "EncoderDecoderCache"
+    steps = [out.logits]
+    for t in range(4, ids.shape[1]):
+        out = ours(input_ids=ids[:, t : t + 1], past_key_values=past, use_cache=True, **encoder)
+        past = out.past_key_values
+        steps.append(out.logits)
+    assert_close(torch.cat(steps, dim=1), full)
+    assert past.cross_attention_cache.get_seq_length() == 5
+
+
+def test_cross_attention_save_load_both_ways(tmp_path):
+    ref, ours = build_pair("GPT2Config", "GPT2LMHeadModel", CROSS)
+    ours.save_pretrained(tmp_path / "ours")
+    loaded = reference_class("GPT2LMHeadModel").from_pretrained(tmp_path / "ours").eval()
+    kwargs = dict(input_ids=INPUT_IDS[1:], encoder_hidden_states=ENCODER_STATES[1:])
+    with torch.no_grad():
+        assert_close(loaded(**kwargs).logits, ours(**kwargs).logits)
+
+
+def test_encoder_states_without_cross_attention_are_refused():
+    _, ours = build_pair("GPT2Config", "GPT2LMHeadModel", TINY)
+    with pytest.raises(ValueError, match="add_cross_attention"):
+        ours(input_ids=INPUT_IDS, encoder_hidden_states=ENCODER_STATES)
