@@ -16,11 +16,17 @@ from embrace.generation.logits_process import __all__ as _processors
 from embrace.generation.stopping_criteria import *  # noqa: F403
 from embrace.generation.stopping_criteria import __all__ as _criteria
 from embrace.generation.streamers import BaseStreamer, TextIteratorStreamer, TextStreamer
-from embrace.generation.utils import GenerateBeamDecoderOnlyOutput, GenerateDecoderOnlyOutput, GenerationMixin
+from embrace.generation.utils import (
+    GenerateBeamDecoderOnlyOutput,
+    GenerateBeamEncoderDecoderOutput,
+    GenerateDecoderOnlyOutput,
+    GenerateEncoderDecoderOutput,
+    GenerationMixin,
+)
 
 __all__ = [
     "GenerationConfig", "GenerationMode", "GenerationMixin", "GenerateDecoderOnlyOutput",
-    "GenerateBeamDecoderOnlyOutput", "BaseStreamer", "TextStreamer", "TextIteratorStreamer", "Constraint",
+    "GenerateBeamDecoderOnlyOutput", "GenerateEncoderDecoderOutput", "GenerateBeamEncoderDecoderOutput", "BaseStreamer", "TextStreamer", "TextIteratorStreamer", "Constraint",
     "ConstraintListState", "DisjunctiveConstraint", "DisjunctiveTrie", "PhrasalConstraint", "ConfidenceCriteria",
     *_processors, *_criteria,
 ]
