@@ -1,8 +1,11 @@
 """BART: configuration, encoder-decoder blocks and task heads.
 
-Read top to bottom: the config, ``shift_tokens_right``, the embeddings, attention, the
-encoder and decoder layers and stacks, ``BartModel``, then one class per head
-(conditional generation, sequence classification, question answering, causal LM).
+Read top to bottom: the configs (``Seq2SeqConfigMixin`` holds the fields the whole family
+shares), the embeddings, attention, the encoder and decoder layers and stacks,
+``BartModel``, then one class per head (conditional generation, sequence classification,
+question answering, causal LM). The seq2seq plumbing every encoder-decoder shares (label
+shift, cache reads, output fields) is in :mod:`embrace.modeling.seq2seq`, the sinusoidal
+positions in :mod:`embrace.modeling.positions`.
 
 mBART, Marian and Pegasus reuse these classes through the hooks marked "variation point"
 (pre-LayerNorm layers, sinusoidal positions, extra layer norms, the label shift), so their
@@ -36,7 +39,7 @@ from embrace.generation.utils import GenerationMixin
 from embrace.modeling import losses
 from embrace.modeling.activations import ACT2FN
 from embrace.modeling.attention import ALL_ATTENTION_FUNCTIONS, make_attention_mask
-from embrace.modeling.cache import Cache, DynamicCache, EncoderDecoderCache, cache_from_legacy
+from embrace.modeling.cache import Cache, cache_from_legacy
 from embrace.modeling.modeling_utils import PreTrainedModel
 from embrace.modeling.outputs import (
     BaseModelOutput,
@@ -46,6 +49,17 @@ from embrace.modeling.outputs import (
     Seq2SeqModelOutput,
     Seq2SeqQuestionAnsweringModelOutput,
     Seq2SeqSequenceClassifierOutput,
+)
+from embrace.modeling.positions import SinusoidalPositionalEmbedding, sinusoidal_table
+from embrace.modeling.seq2seq import (
+    as_encoder_output,
+    body_fields,
+    cached_key_value,
+    check_labels,
+    last_eos_states,
+    new_decoder_cache,
+    seq2seq_fields,
+    shift_tokens_right,
 )
 
 Tensor = torch.Tensor
@@ -60,33 +74,19 @@ SEQ2SEQ_ATTRIBUTE_MAP = {
 }
 
 
-class Seq2SeqConfigMixin:
-    """The check every BART-family config shares: both stacks' head counts must split ``d_model``."""
+class Seq2SeqConfigMixin(PretrainedConfig):
+    """The fields and the check the BART-family configs (BART, mBART, Marian, Pegasus) share.
 
-    def validate_architecture(self) -> None:
-        for side in ("encoder", "decoder"):
-            heads = getattr(self, f"{side}_attention_heads")
-            if heads and self.d_model % heads != 0:
-                raise ConfigError(
-                    f"d_model ({self.d_model}) is not a multiple of {side}_attention_heads ({heads}); pick a "
-                    "head count that divides d_model."
-                )
-
-
-class BartConfig(Seq2SeqConfigMixin, PretrainedConfig):
-    """Configuration of a BART model (the fields of its ``config.json``); defaults are bart-large.
-
-    ``hidden_size``, ``num_attention_heads`` and ``num_hidden_layers`` read and write
-    ``d_model``, ``encoder_attention_heads`` and ``encoder_layers``. Without ``id2label`` a
-    BART config has 3 labels (the MNLI heads of the zero-shot checkpoints).
+    Each family's config subclasses this one, sets its ``model_type`` and re-assigns only the
+    defaults it changes (and declares the fields only it has). The check: both stacks' head
+    counts must split ``d_model``.
 
     Example:
-        >>> config = BartConfig(d_model=64, encoder_layers=2)
-        >>> config.hidden_size, config.num_hidden_layers, config.num_labels, config.decoder_start_token_id
-        (64, 2, 3, 2)
+        >>> config = Seq2SeqConfigMixin(d_model=64)
+        >>> config.hidden_size, config.num_attention_heads
+        (64, 16)
     """
 
-    model_type = "bart"
     keys_to_ignore_at_inference = ["past_key_values"]
     attribute_map = SEQ2SEQ_ATTRIBUTE_MAP
 
@@ -100,57 +100,54 @@ class BartConfig(Seq2SeqConfigMixin, PretrainedConfig):
     decoder_attention_heads: int | None = 16
     encoder_layerdrop: float | int | None = 0.0
     decoder_layerdrop: float | int | None = 0.0
+    use_cache: bool = True
+    is_encoder_decoder: bool | None = True
     activation_function: str | None = "gelu"
     d_model: int | None = 1024
     dropout: float | int | None = 0.1
     attention_dropout: float | int | None = 0.0
     activation_dropout: float | int | None = 0.0
     init_std: float | None = 0.02
-    classifier_dropout: float | int | None = 0.0
     scale_embedding: bool | None = False
-    use_cache: bool = True
     pad_token_id: int | None = 1
-    bos_token_id: int | None = 0
     eos_token_id: int | list[int] | None = 2
-    is_encoder_decoder: bool | None = True
     decoder_start_token_id: int | None = 2
     forced_eos_token_id: int | list[int] | None = 2
     is_decoder: bool | None = False
     tie_word_embeddings: bool = True
 
+    def validate_architecture(self) -> None:
+        for side in ("encoder", "decoder"):
+            heads = getattr(self, f"{side}_attention_heads")
+            if heads and self.d_model % heads != 0:
+                raise ConfigError(
+                    f"d_model ({self.d_model}) is not a multiple of {side}_attention_heads ({heads}); pick a "
+                    "head count that divides d_model."
+                )
+
+
+class BartConfig(Seq2SeqConfigMixin):
+    """Configuration of a BART model (the fields of its ``config.json``); defaults are bart-large.
+
+    ``hidden_size``, ``num_attention_heads`` and ``num_hidden_layers`` read and write
+    ``d_model``, ``encoder_attention_heads`` and ``encoder_layers``. Without ``id2label`` a
+    BART config has 3 labels (the MNLI heads of the zero-shot checkpoints).
+
+    Example:
+        >>> config = BartConfig(d_model=64, encoder_layers=2)
+        >>> config.hidden_size, config.num_hidden_layers, config.num_labels, config.decoder_start_token_id
+        (64, 2, 3, 2)
+    """
+
+    model_type = "bart"
+
+    classifier_dropout: float | int | None = 0.0
+    bos_token_id: int | None = 0
+
     def __post_init__(self, **kwargs: Any) -> None:
         if self.id2label is None:
             kwargs.setdefault("num_labels", 3)
         super().__post_init__(**kwargs)
-
-
-def shift_tokens_right(input_ids: Tensor, pad_token_id: int | None, decoder_start_token_id: int | None) -> Tensor:
-    """Decoder inputs from labels: prepend ``decoder_start_token_id``, drop the last token, ``-100`` -> pad.
-
-    Example:
-        >>> shift_tokens_right(torch.tensor([[5, 6, -100]]), 1, 2).tolist()
-        [[2, 5, 6]]
-    """
-    if pad_token_id is None:
-        raise ConfigError("config.pad_token_id has to be defined to shift labels into decoder_input_ids.")
-    if decoder_start_token_id is None:
-        raise ConfigError(
-            "config.decoder_start_token_id has to be defined to shift labels into decoder_input_ids; set it, or pass "
-            "decoder_input_ids yourself."
-        )
-    shifted = input_ids.new_zeros(input_ids.shape)
-    shifted[:, 1:] = input_ids[:, :-1]
-    shifted[:, 0] = decoder_start_token_id
-    return shifted.masked_fill(shifted == -100, pad_token_id)
-
-
-def check_labels(labels: Tensor, name: str = "labels") -> None:
-    """Labels must be a 2-D integer tensor of token ids (``-100`` = ignored)."""
-    if not isinstance(labels, torch.Tensor) or labels.dtype not in (torch.long, torch.int, torch.int16, torch.int8):
-        got = f"{labels.dtype} tensor" if isinstance(labels, torch.Tensor) else type(labels).__name__
-        raise TypeError(f"`{name}` must be an integer tensor of token ids (-100 = ignored), got a {got}.")
-    if labels.dim() != 2:
-        raise ValueError(f"`{name}` must have shape (batch, target_length); got shape {tuple(labels.shape)}.")
 
 
 # --- embeddings -------------------------------------------------------------------------
@@ -193,52 +190,6 @@ class BartScaledWordEmbedding(nn.Embedding):
 
 def _embed_scale(config: BartConfig) -> float:
     return math.sqrt(config.d_model) if config.scale_embedding else 1.0
-
-
-def sinusoidal_table(num_positions: int, dim: int) -> Tensor:
-    """``(num_positions, dim)`` fixed position codes: sines in the first half of each row, cosines in the second.
-
-    Feature ``j`` of position ``p`` uses the angle ``p / 10000 ** (2 * (j // 2) / dim)``; the
-    even features give the sines and the odd ones the cosines (computed in float64, like the
-    reference's numpy code, then rounded once).
-
-    Example:
-        >>> [round(v, 6) for v in sinusoidal_table(3, 4)[1].tolist()]
-        [0.841471, 0.01, 0.540302, 0.99995]
-    """
-    positions = torch.arange(num_positions, dtype=torch.float64)[:, None]
-    exponents = 2 * (torch.arange(dim, dtype=torch.float64) // 2) / dim
-    angles = positions / torch.pow(torch.tensor(10000.0, dtype=torch.float64), exponents)  # (num_positions, dim)
-    half = dim // 2 if dim % 2 == 0 else dim // 2 + 1
-    table = torch.empty(num_positions, dim, dtype=torch.float64)
-    table[:, :half] = torch.sin(angles[:, 0::2])
-    table[:, half:] = torch.cos(angles[:, 1::2])
-    return table.float()
-
-
-class SinusoidalPositionalEmbedding(nn.Embedding):
-    """Fixed (non-trainable) sinusoidal positions, as Marian and Pegasus use; same call as the learned ones.
-
-    Example:
-        >>> emb = SinusoidalPositionalEmbedding(16, 4)
-        >>> emb(2, past_length=3)[0, 0].tolist() == sinusoidal_table(16, 4)[3].tolist()
-        True
-    """
-
-    def __init__(self, num_positions: int, embedding_dim: int) -> None:
-        super().__init__(num_positions, embedding_dim, _freeze=True)
-        self.reset_sinusoids()
-
-    @torch.no_grad()
-    def reset_sinusoids(self) -> None:
-        """(Re)write the table; weight initialisation calls this instead of drawing random values."""
-        if self.weight.device.type != "meta":
-            self.weight.copy_(sinusoidal_table(*self.weight.shape))
-
-    @torch.no_grad()
-    def forward(self, seq_length: int, past_length: int = 0) -> Tensor:  # type: ignore[override]
-        positions = torch.arange(past_length, past_length + seq_length, device=self.weight.device)
-        return super().forward(positions).unsqueeze(0)  # (1, seq, dim)
 
 
 # --- attention ------------------------------------------------------------------------
@@ -284,21 +235,11 @@ class BartAttention(nn.Module):
                 attention_mask: OptTensor = None, *, output_attentions: bool = False) -> tuple[Tensor, OptTensor]:
         is_cross = key_value_states is not None
         query = self._heads(hidden_states, self.q_proj)
-        cache = past_key_values
-        if isinstance(cache, EncoderDecoderCache):
-            sub = cache.cross_attention_cache if is_cross else cache.self_attention_cache
-        else:
-            sub = cache
-        if is_cross and isinstance(cache, EncoderDecoderCache) and cache.is_updated.get(self.layer_idx):
-            stored = sub.layers[self.layer_idx]
-            key, value = stored.keys, stored.values
-        else:
-            source = key_value_states if is_cross else hidden_states
-            key, value = self._heads(source, self.k_proj), self._heads(source, self.v_proj)
-            if sub is not None:
-                key, value = sub.update(key, value, self.layer_idx)  # (batch, heads, cached + seq, head_dim)
-                if is_cross and isinstance(cache, EncoderDecoderCache):
-                    cache.is_updated[self.layer_idx] = True
+        source = key_value_states if is_cross else hidden_states
+        key, value = cached_key_value(
+            past_key_values, self.layer_idx, cross=is_cross,
+            project=lambda: (self._heads(source, self.k_proj), self._heads(source, self.v_proj)),
+        )  # (batch, heads, kv_len, head_dim)
         name = (self.config._attn_implementation if self.config is not None else None) or "sdpa"
         output, weights = ALL_ATTENTION_FUNCTIONS[name](
             self, query, key, value, attention_mask, scaling=self.scaling,
@@ -615,13 +556,10 @@ class BartDecoder(BartEncoder):
         output_attentions = config.output_attentions if output_attentions is None else output_attentions
         output_hidden_states = config.output_hidden_states if output_hidden_states is None else output_hidden_states
         use_cache = config.use_cache if use_cache is None else use_cache
-        if isinstance(past_key_values, tuple):
-            past_key_values = EncoderDecoderCache.from_legacy_cache(past_key_values) if (
-                past_key_values and len(past_key_values[0]) > 2) else cache_from_legacy(past_key_values)
+        past_key_values = cache_from_legacy(past_key_values)
         if use_cache and past_key_values is None:
-            past_key_values = (
-                EncoderDecoderCache(DynamicCache(config=config), DynamicCache(config=config))
-                if encoder_hidden_states is not None or config.is_encoder_decoder else DynamicCache(config=config)
+            past_key_values = new_decoder_cache(
+                config, cross_attention=encoder_hidden_states is not None or bool(config.is_encoder_decoder)
             )
         past_length = past_key_values.get_seq_length() if past_key_values is not None else 0
         hidden_states = self._embed(input_ids, inputs_embeds, past_length)
@@ -734,33 +672,17 @@ class BartModel(BartPreTrainedModel):
         if encoder_outputs is None:
             encoder_outputs = self.encoder(input_ids, attention_mask, inputs_embeds, output_attentions,
                                            output_hidden_states, return_dict=True)
-        elif not isinstance(encoder_outputs, BaseModelOutput):
-            encoder_outputs = BaseModelOutput(
-                last_hidden_state=encoder_outputs[0],
-                hidden_states=encoder_outputs[1] if len(encoder_outputs) > 1 else None,
-                attentions=encoder_outputs[2] if len(encoder_outputs) > 2 else None,
-            )
+        else:
+            encoder_outputs = as_encoder_output(encoder_outputs)
         decoder_outputs = self.decoder(
             decoder_input_ids, decoder_attention_mask, encoder_outputs.last_hidden_state, attention_mask,
             past_key_values, decoder_inputs_embeds, use_cache, output_attentions, output_hidden_states,
             return_dict=True,
         )
         output = Seq2SeqModelOutput(
-            last_hidden_state=decoder_outputs.last_hidden_state, past_key_values=decoder_outputs.past_key_values,
-            decoder_hidden_states=decoder_outputs.hidden_states, decoder_attentions=decoder_outputs.attentions,
-            cross_attentions=decoder_outputs.cross_attentions,
-            encoder_last_hidden_state=encoder_outputs.last_hidden_state,
-            encoder_hidden_states=encoder_outputs.hidden_states, encoder_attentions=encoder_outputs.attentions,
+            last_hidden_state=decoder_outputs.last_hidden_state, **seq2seq_fields(encoder_outputs, decoder_outputs)
         )
         return self._finish(output, return_dict)
-
-
-def _seq2seq_extras(outputs: Seq2SeqModelOutput) -> dict[str, Any]:
-    """The cache and per-stack outputs a head passes through from the body."""
-    return {name: outputs[name] if name in outputs else None for name in (
-        "past_key_values", "decoder_hidden_states", "decoder_attentions", "cross_attentions",
-        "encoder_last_hidden_state", "encoder_hidden_states", "encoder_attentions",
-    )}
 
 
 class BartForConditionalGeneration(BartPreTrainedModel, GenerationMixin):
@@ -853,8 +775,8 @@ class BartForConditionalGeneration(BartPreTrainedModel, GenerationMixin):
                     f"`labels` have shape {tuple(labels.shape)} but the decoder produced logits for "
                     f"{tuple(logits.shape[:2])} (batch, target) positions; pass labels matching decoder_input_ids."
                 )
-            loss = nn.functional.cross_entropy(logits.view(-1, logits.shape[-1]), labels.to(logits.device).view(-1))
-        return self._finish(Seq2SeqLMOutput(loss=loss, logits=logits, **_seq2seq_extras(outputs)), return_dict)
+            loss = losses.token_classification_loss(logits, labels.to(logits.device))
+        return self._finish(Seq2SeqLMOutput(loss=loss, logits=logits, **body_fields(outputs)), return_dict)
 
 
 class BartForSequenceClassification(BartPreTrainedModel):
@@ -896,17 +818,10 @@ class BartForSequenceClassification(BartPreTrainedModel):
             input_ids, attention_mask, decoder_input_ids, decoder_attention_mask, encoder_outputs, None, inputs_embeds,
             decoder_inputs_embeds, use_cache, output_attentions, output_hidden_states, return_dict=True,
         )
-        hidden_states = outputs.last_hidden_state  # (batch, seq, d_model)
-        eos_mask = input_ids.eq(self.config.eos_token_id).to(hidden_states.device)
-        counts = eos_mask.sum(1)
-        if torch.unique_consecutive(counts).numel() != 1:
-            raise ValueError("All examples must have the same number of <eos> tokens.")
-        if int(counts[0]) == 0:
-            raise ValueError("Each example must contain at least one <eos> token (config.eos_token_id).")
-        pooled = hidden_states[eos_mask, :].view(hidden_states.shape[0], -1, hidden_states.shape[-1])[:, -1, :]
+        pooled = last_eos_states(outputs.last_hidden_state, input_ids, self.config.eos_token_id)  # (batch, d_model)
         logits = self.classification_head(pooled)  # (batch, num_labels)
         loss = None if labels is None else losses.sequence_classification_loss(self, logits, labels.to(logits.device))
-        return self._finish(Seq2SeqSequenceClassifierOutput(loss=loss, logits=logits, **_seq2seq_extras(outputs)),
+        return self._finish(Seq2SeqSequenceClassifierOutput(loss=loss, logits=logits, **body_fields(outputs)),
                             return_dict)
 
 
@@ -949,7 +864,7 @@ class BartForQuestionAnswering(BartPreTrainedModel):
         start_logits, end_logits = losses.split_span_logits(self.qa_outputs(outputs.last_hidden_state))
         loss = losses.span_prediction_loss(start_logits, end_logits, start_positions, end_positions)
         output = Seq2SeqQuestionAnsweringModelOutput(
-            loss=loss, start_logits=start_logits, end_logits=end_logits, **_seq2seq_extras(outputs),
+            loss=loss, start_logits=start_logits, end_logits=end_logits, **body_fields(outputs),
         )
         return self._finish(output, return_dict)
 
@@ -1032,7 +947,7 @@ class BartForCausalLM(BartPreTrainedModel, GenerationMixin):
         loss = None
         if labels is not None:
             check_labels(labels)
-            loss = nn.functional.cross_entropy(logits.view(-1, logits.shape[-1]), labels.to(logits.device).view(-1))
+            loss = losses.token_classification_loss(logits, labels.to(logits.device))
         output = CausalLMOutputWithCrossAttentions(
             loss=loss, logits=logits, past_key_values=outputs.past_key_values, hidden_states=outputs.hidden_states,
             attentions=outputs.attentions, cross_attentions=outputs.cross_attentions,

@@ -36,7 +36,8 @@ from embrace.configuration import PretrainedConfig
 from embrace.errors import ConfigError
 from embrace.generation.utils import GenerationMixin
 from embrace.modeling.modeling_utils import PreTrainedModel
-from embrace.modeling.outputs import BaseModelOutput, Seq2SeqLMOutput
+from embrace.modeling.outputs import Seq2SeqLMOutput
+from embrace.modeling.seq2seq import as_encoder_output, seq2seq_fields, shift_tokens_right
 from embrace.utils.logging import get_logger
 
 logger = get_logger(__name__)
@@ -100,29 +101,6 @@ class EncoderDecoderConfig(PretrainedConfig):
         decoder_config.is_decoder = True
         decoder_config.add_cross_attention = True
         return cls(encoder=encoder_config.to_dict(), decoder=decoder_config.to_dict(), **kwargs)
-
-
-def shift_tokens_right(input_ids: Tensor, pad_token_id: int | None, decoder_start_token_id: int | None) -> Tensor:
-    """Decoder inputs from labels: ``decoder_start_token_id`` first, the labels moved one step right, -100 -> pad.
-
-    Example:
-        >>> shift_tokens_right(torch.tensor([[5, 6, -100]]), 0, 2).tolist()
-        [[2, 5, 6]]
-    """
-    if decoder_start_token_id is None:
-        raise ValueError(
-            "labels were given, so the decoder inputs are built by shifting them right, which needs "
-            "model.config.decoder_start_token_id (e.g. the tokenizer's cls_token_id or bos_token_id); set it."
-        )
-    if pad_token_id is None:
-        raise ValueError(
-            "labels were given, so -100 in them must become a pad token, which needs model.config.pad_token_id; "
-            "set it (e.g. to the tokenizer's pad_token_id)."
-        )
-    shifted = input_ids.new_zeros(input_ids.shape)
-    shifted[:, 1:] = input_ids[:, :-1].clone()
-    shifted[:, 0] = decoder_start_token_id
-    return shifted.masked_fill_(shifted == -100, pad_token_id)
 
 
 class EncoderDecoderModel(PreTrainedModel, GenerationMixin):
@@ -340,8 +318,8 @@ class EncoderDecoderModel(PreTrainedModel, GenerationMixin):
                 input_ids=input_ids, attention_mask=attention_mask, inputs_embeds=inputs_embeds, return_dict=True,
                 **encoder_kwargs, **shared,
             )
-        elif isinstance(encoder_outputs, tuple):
-            encoder_outputs = BaseModelOutput(*encoder_outputs)
+        else:
+            encoder_outputs = as_encoder_output(encoder_outputs)
         encoder_hidden_states = encoder_outputs[0]  # (batch, source_len, encoder hidden)
         if self._needs_projection():
             encoder_hidden_states = self.enc_to_dec_proj(encoder_hidden_states)  # (batch, source_len, decoder hidden)
@@ -362,13 +340,7 @@ class EncoderDecoderModel(PreTrainedModel, GenerationMixin):
         if labels is not None:
             # Computed here, unshifted: the decoder inputs are already the shifted labels.
             loss = nn.functional.cross_entropy(logits.reshape(-1, self.decoder.config.vocab_size), labels.view(-1))
-        output = Seq2SeqLMOutput(
-            loss=loss, logits=logits, past_key_values=decoder_outputs.past_key_values,
-            decoder_hidden_states=decoder_outputs.hidden_states, decoder_attentions=decoder_outputs.attentions,
-            cross_attentions=decoder_outputs.cross_attentions,
-            encoder_last_hidden_state=encoder_outputs.last_hidden_state,
-            encoder_hidden_states=encoder_outputs.hidden_states, encoder_attentions=encoder_outputs.attentions,
-        )
+        output = Seq2SeqLMOutput(loss=loss, logits=logits, **seq2seq_fields(encoder_outputs, decoder_outputs))
         return self._finish(output, return_dict)
 
     def prepare_decoder_input_ids_from_labels(self, labels: Tensor) -> Tensor:

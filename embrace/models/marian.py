@@ -21,9 +21,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from embrace.configuration import PretrainedConfig
 from embrace.models.bart import (
-    SEQ2SEQ_ATTRIBUTE_MAP,
     BartDecoder,
     BartDecoderWrapper,
     BartEncoder,
@@ -35,7 +33,7 @@ from embrace.models.bart import (
 )
 
 
-class MarianConfig(Seq2SeqConfigMixin, PretrainedConfig):
+class MarianConfig(Seq2SeqConfigMixin):
     """Configuration of a Marian model (the fields of its ``config.json``).
 
     ``decoder_vocab_size`` defaults to ``vocab_size``; with
@@ -48,37 +46,15 @@ class MarianConfig(Seq2SeqConfigMixin, PretrainedConfig):
     """
 
     model_type = "marian"
-    keys_to_ignore_at_inference = ["past_key_values"]
-    attribute_map = SEQ2SEQ_ATTRIBUTE_MAP
 
-    vocab_size: int = 58101
+    vocab_size = 58101
     decoder_vocab_size: int | None = None
-    max_position_embeddings: int = 1024
-    encoder_layers: int = 12
-    encoder_ffn_dim: int = 4096
-    encoder_attention_heads: int = 16
-    decoder_layers: int = 12
-    decoder_ffn_dim: int = 4096
-    decoder_attention_heads: int = 16
-    encoder_layerdrop: float | int = 0.0
-    decoder_layerdrop: float | int = 0.0
-    use_cache: bool = True
-    is_encoder_decoder: bool = True
-    activation_function: str = "gelu"
-    d_model: int = 1024
-    dropout: float | int = 0.1
-    attention_dropout: float | int = 0.0
-    activation_dropout: float | int = 0.0
-    init_std: float = 0.02
-    decoder_start_token_id: int = 58100
-    scale_embedding: bool = False
-    pad_token_id: int | None = 58100
-    eos_token_id: int | list[int] | None = 0
+    decoder_start_token_id = 58100
+    pad_token_id = 58100
+    eos_token_id = 0
     bos_token_id: int | None = None
-    forced_eos_token_id: int | list[int] | None = 0
+    forced_eos_token_id = 0
     share_encoder_decoder_embeddings: bool = True
-    is_decoder: bool = False
-    tie_word_embeddings: bool = True
 
     def __post_init__(self, **kwargs: Any) -> None:
         self.decoder_vocab_size = self.decoder_vocab_size or self.vocab_size

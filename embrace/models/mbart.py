@@ -22,10 +22,8 @@ from typing import ClassVar
 
 import torch
 
-from embrace.configuration import PretrainedConfig
 from embrace.errors import ConfigError
 from embrace.models.bart import (
-    SEQ2SEQ_ATTRIBUTE_MAP,
     BartClassificationHead,
     BartDecoder,
     BartDecoderLayer,
@@ -44,7 +42,7 @@ from embrace.models.bart import (
 Tensor = torch.Tensor
 
 
-class MBartConfig(Seq2SeqConfigMixin, PretrainedConfig):
+class MBartConfig(Seq2SeqConfigMixin):
     """Configuration of an mBART model (the fields of its ``config.json``); defaults are mbart-large.
 
     Example:
@@ -54,36 +52,10 @@ class MBartConfig(Seq2SeqConfigMixin, PretrainedConfig):
     """
 
     model_type = "mbart"
-    keys_to_ignore_at_inference = ["past_key_values"]
-    attribute_map = SEQ2SEQ_ATTRIBUTE_MAP
 
-    vocab_size: int = 50265
-    max_position_embeddings: int = 1024
-    encoder_layers: int = 12
-    encoder_ffn_dim: int = 4096
-    encoder_attention_heads: int = 16
-    decoder_layers: int = 12
-    decoder_ffn_dim: int = 4096
-    decoder_attention_heads: int = 16
-    encoder_layerdrop: float | int = 0.0
-    decoder_layerdrop: float | int = 0.0
-    use_cache: bool = True
-    is_encoder_decoder: bool = True
-    activation_function: str = "gelu"
-    d_model: int = 1024
-    dropout: float | int = 0.1
-    attention_dropout: float | int = 0.0
-    activation_dropout: float | int = 0.0
-    init_std: float = 0.02
-    classifier_dropout: float | int = 0.0
-    scale_embedding: bool = False
-    pad_token_id: int | None = 1
+    classifier_dropout: float | int | None = 0.0
     bos_token_id: int | None = 0
-    eos_token_id: int | list[int] | None = 2
-    decoder_start_token_id: int | None = None
-    forced_eos_token_id: int | list[int] | None = 2
-    is_decoder: bool = False
-    tie_word_embeddings: bool = True
+    decoder_start_token_id = None
 
 
 def shift_tokens_right(input_ids: Tensor, pad_token_id: int | None) -> Tensor:

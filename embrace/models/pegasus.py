@@ -20,9 +20,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from embrace.configuration import PretrainedConfig
 from embrace.models.bart import (
-    SEQ2SEQ_ATTRIBUTE_MAP,
     BartDecoder,
     BartDecoderLayer,
     BartDecoderWrapper,
@@ -36,7 +34,7 @@ from embrace.models.bart import (
 )
 
 
-class PegasusConfig(Seq2SeqConfigMixin, PretrainedConfig):
+class PegasusConfig(Seq2SeqConfigMixin):
     """Configuration of a Pegasus model (the fields of its ``config.json``).
 
     Example:
@@ -46,34 +44,11 @@ class PegasusConfig(Seq2SeqConfigMixin, PretrainedConfig):
     """
 
     model_type = "pegasus"
-    keys_to_ignore_at_inference = ["past_key_values"]
-    attribute_map = SEQ2SEQ_ATTRIBUTE_MAP
 
-    vocab_size: int = 50265
-    max_position_embeddings: int = 1024
-    encoder_layers: int = 12
-    encoder_ffn_dim: int = 4096
-    encoder_attention_heads: int = 16
-    decoder_layers: int = 12
-    decoder_ffn_dim: int = 4096
-    decoder_attention_heads: int = 16
-    encoder_layerdrop: float | int = 0.0
-    decoder_layerdrop: float | int = 0.0
-    use_cache: bool = True
-    is_encoder_decoder: bool = True
-    activation_function: str = "gelu"
-    d_model: int = 1024
-    dropout: float | int = 0.1
-    attention_dropout: float | int = 0.0
-    activation_dropout: float | int = 0.0
-    init_std: float = 0.02
-    decoder_start_token_id: int | None = 0
-    scale_embedding: bool = False
-    pad_token_id: int | None = 0
-    eos_token_id: int | list[int] | None = 1
-    forced_eos_token_id: int | list[int] | None = 1
-    is_decoder: bool = False
-    tie_word_embeddings: bool = True
+    decoder_start_token_id = 0
+    pad_token_id = 0
+    eos_token_id = 1
+    forced_eos_token_id = 1
 
 
 class PegasusEncoderLayer(BartEncoderLayer):

@@ -30,7 +30,6 @@ Example:
 from __future__ import annotations
 
 import copy
-import math
 from typing import Any, Union
 
 import torch
@@ -39,22 +38,22 @@ from torch import nn
 from embrace.configuration import PretrainedConfig
 from embrace.errors import ConfigError
 from embrace.generation.utils import GenerationMixin
-from embrace.modeling import losses
+from embrace.modeling import losses, seq2seq
 from embrace.modeling.activations import ACT2FN
 from embrace.modeling.attention import ALL_ATTENTION_FUNCTIONS, causal_keep_mask, make_attention_mask
-from embrace.modeling.cache import Cache, DynamicCache, EncoderDecoderCache, cache_from_legacy
+from embrace.modeling.cache import Cache, cache_from_legacy
 from embrace.modeling.modeling_utils import PreTrainedModel
 from embrace.modeling.norms import RMSNorm
 from embrace.modeling.outputs import (
     BaseModelOutput,
     BaseModelOutputWithPastAndCrossAttentions,
-    ModelOutput,
     Seq2SeqLMOutput,
     Seq2SeqModelOutput,
     Seq2SeqQuestionAnsweringModelOutput,
     Seq2SeqSequenceClassifierOutput,
     TokenClassifierOutput,
 )
+from embrace.modeling.positions import relative_position_bucket
 
 Tensor = torch.Tensor
 OptTensor = Union[torch.Tensor, None]
@@ -208,35 +207,6 @@ class T5LayerFF(nn.Module):
         return hidden_states + self.dropout(self.DenseReluDense(self.layer_norm(hidden_states)))
 
 
-def relative_position_bucket(
-    relative_position: Tensor, bidirectional: bool = True, num_buckets: int = 32, max_distance: int = 128
-) -> Tensor:
-    """Map ``key_pos - query_pos`` to a bucket id in ``[0, num_buckets)``.
-
-    Half the buckets (or all, when not ``bidirectional``) hold exact small distances; the
-    rest grow logarithmically up to ``max_distance``, beyond which everything shares the
-    last bucket. Bidirectional buckets put keys after the query in the upper half; causal
-    ones treat keys after the query as distance 0.
-
-    Example:
-        >>> relative_position_bucket(torch.tensor([-3, -1, 0, 1, 3]), num_buckets=8, max_distance=16).tolist()
-        [2, 1, 0, 5, 6]
-    """
-    buckets = torch.zeros_like(relative_position)
-    if bidirectional:
-        num_buckets //= 2
-        buckets = buckets + (relative_position > 0).to(torch.long) * num_buckets
-        distance = relative_position.abs()
-    else:
-        distance = -torch.clamp(relative_position, max=0)
-    max_exact = num_buckets // 2
-    # Logarithmic bucket for larger distances (distance 0 gives -inf here but is "small" anyway).
-    log_ratio = torch.log(distance.float() / max_exact) / math.log(max_distance / max_exact)
-    large = max_exact + (log_ratio * (num_buckets - max_exact)).to(torch.long)
-    large = torch.clamp(large, max=num_buckets - 1)
-    return buckets + torch.where(distance < max_exact, distance, large)
-
-
 class T5Attention(nn.Module):
     """Multi-head attention without score scaling; self- or cross-attention, with a KV cache.
 
@@ -298,19 +268,11 @@ class T5Attention(nn.Module):
         batch, seq = hidden_states.shape[:2]
         query = self._split(hidden_states, self.q)  # (batch, heads, seq, d_kv)
         cross = key_value_states is not None
-        cache = past_key_values
-        if isinstance(cache, EncoderDecoderCache):
-            cache = cache.cross_attention_cache if cross else cache.self_attention_cache
-        if cross and isinstance(past_key_values, EncoderDecoderCache) and past_key_values.is_updated.get(self.layer_idx):
-            stored = cache.layers[self.layer_idx]  # encoder keys/values projected at the first step
-            key, value = stored.keys, stored.values
-        else:
-            source = key_value_states if cross else hidden_states
-            key, value = self._split(source, self.k), self._split(source, self.v)
-            if cache is not None:
-                key, value = cache.update(key, value, self.layer_idx)  # (batch, heads, kv_len, d_kv)
-                if cross and isinstance(past_key_values, EncoderDecoderCache):
-                    past_key_values.is_updated[self.layer_idx] = True
+        source = key_value_states if cross else hidden_states
+        key, value = seq2seq.cached_key_value(
+            past_key_values, self.layer_idx, cross=cross,
+            project=lambda: (self._split(source, self.k), self._split(source, self.v)),
+        )  # (batch, heads, kv_len, d_kv)
         attention = ALL_ATTENTION_FUNCTIONS[self.config._attn_implementation or "sdpa"]
         output, weights = attention(
             self, query, key, value, mask, scaling=1.0, dropout=self.dropout if self.training else 0.0,
@@ -495,18 +457,7 @@ class T5PreTrainedModel(PreTrainedModel):
     def _shift_right(self, input_ids: Tensor) -> Tensor:
         """Decoder inputs from labels: prepend ``decoder_start_token_id``, drop the last, -100 -> pad."""
         start = getattr(self.config, "decoder_start_token_id", None)
-        if start is None:
-            raise ValueError(
-                "config.decoder_start_token_id has to be set to build decoder inputs from labels; T5 uses the "
-                "pad token id (usually 0): set model.config.decoder_start_token_id = model.config.pad_token_id."
-            )
-        pad = self.config.pad_token_id
-        if pad is None:
-            raise ValueError("config.pad_token_id has to be set to replace -100 in the labels; T5 uses 0.")
-        shifted = input_ids.new_zeros(input_ids.shape)
-        shifted[..., 1:] = input_ids[..., :-1].clone()
-        shifted[..., 0] = start
-        return shifted.masked_fill_(shifted == -100, pad)
+        return seq2seq.shift_tokens_right(input_ids, self.config.pad_token_id, start)
 
 
 class T5Stack(T5PreTrainedModel):
@@ -556,16 +507,10 @@ class T5Stack(T5PreTrainedModel):
         return bias if keep is None else bias.masked_fill(~keep, torch.finfo(dtype).min)
 
     def forward(
-        self,
-        input_ids: OptTensor = None,
-        attention_mask: OptTensor = None,
-        encoder_hidden_states: OptTensor = None,
-        encoder_attention_mask: OptTensor = None,
-        inputs_embeds: OptTensor = None,
-        past_key_values: Cache | tuple | None = None,
-        use_cache: bool | None = None,
-        output_attentions: bool | None = None,
-        output_hidden_states: bool | None = None,
+        self, input_ids: OptTensor = None, attention_mask: OptTensor = None, encoder_hidden_states: OptTensor = None,
+        encoder_attention_mask: OptTensor = None, inputs_embeds: OptTensor = None,
+        past_key_values: Cache | tuple | None = None, use_cache: bool | None = None,
+        output_attentions: bool | None = None, output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
     ) -> BaseModelOutputWithPastAndCrossAttentions | tuple:
         if (input_ids is None) == (inputs_embeds is None):
@@ -580,10 +525,7 @@ class T5Stack(T5PreTrainedModel):
         batch, seq = inputs_embeds.shape[:2]
         past_key_values = cache_from_legacy(past_key_values) if self.is_decoder else None
         if self.is_decoder and use_cache and past_key_values is None:
-            past_key_values = (
-                EncoderDecoderCache(DynamicCache(config=config), DynamicCache(config=config))
-                if config.is_encoder_decoder else DynamicCache(config=config)
-            )
+            past_key_values = seq2seq.new_decoder_cache(config, cross_attention=bool(config.is_encoder_decoder))
         past = past_key_values.get_seq_length() if past_key_values is not None else 0
 
         device, dtype = inputs_embeds.device, inputs_embeds.dtype
@@ -674,12 +616,8 @@ class _T5EncoderDecoder(T5PreTrainedModel):
                 input_ids=input_ids, attention_mask=attention_mask, inputs_embeds=inputs_embeds,
                 output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
             )
-        elif not isinstance(encoder_outputs, ModelOutput):  # a tuple: (last_hidden_state, hidden_states, attentions)
-            encoder_outputs = BaseModelOutput(
-                last_hidden_state=encoder_outputs[0],
-                hidden_states=encoder_outputs[1] if len(encoder_outputs) > 1 else None,
-                attentions=encoder_outputs[2] if len(encoder_outputs) > 2 else None,
-            )
+        else:
+            encoder_outputs = seq2seq.as_encoder_output(encoder_outputs)
         decoder_outputs = self.decoder(
             input_ids=decoder_input_ids, attention_mask=decoder_attention_mask, inputs_embeds=decoder_inputs_embeds,
             past_key_values=past_key_values, encoder_hidden_states=encoder_outputs[0],
@@ -687,19 +625,6 @@ class _T5EncoderDecoder(T5PreTrainedModel):
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
         return encoder_outputs, decoder_outputs
-
-    @staticmethod
-    def _seq2seq_fields(encoder_outputs: Any, decoder_outputs: Any) -> dict[str, Any]:
-        """The fields every Seq2Seq*Output shares, from the two stack outputs."""
-        return {
-            "past_key_values": decoder_outputs.past_key_values,
-            "decoder_hidden_states": decoder_outputs.hidden_states,
-            "decoder_attentions": decoder_outputs.attentions,
-            "cross_attentions": decoder_outputs.cross_attentions,
-            "encoder_last_hidden_state": encoder_outputs.last_hidden_state,
-            "encoder_hidden_states": encoder_outputs.hidden_states,
-            "encoder_attentions": encoder_outputs.attentions,
-        }
 
 
 class T5Model(_T5EncoderDecoder):
@@ -729,7 +654,8 @@ class T5Model(_T5EncoderDecoder):
             inputs_embeds, decoder_inputs_embeds, use_cache, output_attentions, output_hidden_states,
         )
         output = Seq2SeqModelOutput(
-            last_hidden_state=decoder_outputs.last_hidden_state, **self._seq2seq_fields(encoder_outputs, decoder_outputs)
+            last_hidden_state=decoder_outputs.last_hidden_state,
+            **seq2seq.seq2seq_fields(encoder_outputs, decoder_outputs),
         )
         return self._finish(output, return_dict)
 
@@ -783,7 +709,7 @@ class T5ForConditionalGeneration(_T5EncoderDecoder, GenerationMixin):
         loss = None
         if labels is not None:
             loss = losses.token_classification_loss(logits, labels.to(logits.device))
-        output = Seq2SeqLMOutput(loss=loss, logits=logits, **self._seq2seq_fields(encoder_outputs, decoder_outputs))
+        output = Seq2SeqLMOutput(loss=loss, logits=logits, **seq2seq.seq2seq_fields(encoder_outputs, decoder_outputs))
         return self._finish(output, return_dict)
 
     def prepare_decoder_input_ids_from_labels(self, labels: Tensor) -> Tensor:
@@ -881,20 +807,11 @@ class T5ForSequenceClassification(T5PreTrainedModel):
             input_ids, attention_mask, decoder_input_ids, decoder_attention_mask, encoder_outputs, None,
             inputs_embeds, decoder_inputs_embeds, use_cache, output_attentions, output_hidden_states, return_dict=True,
         )
-        sequence_output = outputs.last_hidden_state  # (batch, seq, d_model)
-        eos_mask = input_ids.eq(self.config.eos_token_id).to(sequence_output.device)
-        counts = eos_mask.sum(1)
-        if bool((counts != counts[0]).any()) or int(counts[0]) == 0:
-            raise ValueError(
-                f"Every row of input_ids must hold the same, non-zero number of eos tokens "
-                f"(eos_token_id={self.config.eos_token_id}); got counts {counts.tolist()}."
-            )
-        batch, _, hidden = sequence_output.shape
-        sentence = sequence_output[eos_mask, :].view(batch, -1, hidden)[:, -1, :]  # (batch, d_model)
+        eos_token_id = self.config.eos_token_id
+        sentence = seq2seq.last_eos_states(outputs.last_hidden_state, input_ids, eos_token_id)  # (batch, d_model)
         logits = self.classification_head(sentence)
         loss = None if labels is None else losses.sequence_classification_loss(self, logits, labels.to(logits.device))
-        fields = {key: value for key, value in outputs.items() if key != "last_hidden_state"}
-        output = Seq2SeqSequenceClassifierOutput(loss=loss, logits=logits, **fields)
+        output = Seq2SeqSequenceClassifierOutput(loss=loss, logits=logits, **seq2seq.body_fields(outputs))
         return self._finish(output, return_dict)
 
     @property
@@ -980,7 +897,7 @@ class T5ForQuestionAnswering(_T5EncoderDecoder):
         loss = losses.span_prediction_loss(start_logits, end_logits, start_positions, end_positions)
         output = Seq2SeqQuestionAnsweringModelOutput(
             loss=loss, start_logits=start_logits, end_logits=end_logits,
-            **self._seq2seq_fields(encoder_outputs, decoder_outputs),
+            **seq2seq.seq2seq_fields(encoder_outputs, decoder_outputs),
         )
         return self._finish(output, return_dict)
 

@@ -1,4 +1,4 @@
-"""Shared parity checks for the encoder-decoder families (BART, mBART, Marian, Pegasus).
+"""Shared parity checks for the encoder-decoder families (BART, mBART, Marian, Pegasus; T5, mT5, UMT5).
 
 Each check builds a tiny random reference model with a fixed seed, loads its state dict
 strictly into the embrace class of the same name (which proves the parameter names), and
@@ -8,15 +8,28 @@ compares outputs on a right-padded batch.
 from __future__ import annotations
 
 import importlib
+import json
 
+import pytest
 import torch
 
-ATOL = 1e-5
+from tests.models.decoder_parity import assert_close, reference_class
 
 TINY = dict(
     vocab_size=60, d_model=32, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4,
     decoder_attention_heads=4, encoder_ffn_dim=37, decoder_ffn_dim=37, max_position_embeddings=64,
 )
+
+
+# The T5 families: relative buckets small enough that short inputs reach the logarithmic ones.
+T5_TINY = dict(
+    vocab_size=60, d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4, relative_attention_num_buckets=8,
+    relative_attention_max_distance=20, dropout_rate=0.0,
+)
+# Source batch with row 1 right-padded (pad 0, eos 1), and labels with -100 on padding.
+T5_INPUT_IDS = torch.tensor([[5, 9, 13, 2, 7, 8, 1], [4, 11, 6, 1, 0, 0, 0]])
+T5_ATTENTION_MASK = (T5_INPUT_IDS != 0).long()
+T5_LABELS = torch.tensor([[7, 3, 12, 1], [8, 1, -100, -100]])
 
 
 def batch(pad: int, eos: int) -> dict[str, torch.Tensor]:
@@ -28,10 +41,6 @@ def batch(pad: int, eos: int) -> dict[str, torch.Tensor]:
         "input_ids": input_ids, "attention_mask": (input_ids != pad).long(), "labels": labels,
         "decoder_input_ids": torch.tensor([[eos, 8, 9, 10], [eos, 12, 13, 14]]),
     }
-
-
-def reference_class(name: str) -> type:
-    return getattr(importlib.import_module("transformers"), name)
 
 
 def our_class(module: str, name: str) -> type:
@@ -54,10 +63,30 @@ def build_pair(module: str, config_name: str, class_name: str, config_kwargs: di
     return ref, ours
 
 
-def assert_close(ours: torch.Tensor, ref: torch.Tensor, atol: float = ATOL) -> None:
-    assert ours.shape == ref.shape, (ours.shape, ref.shape)
-    diff = (ours - ref).abs().max().item()
-    assert diff <= atol, f"max abs diff {diff} > {atol}"
+def pairs_fixture(module: str, config_name: str, base_config: dict, default_class: str | None = None):
+    """A module-scoped fixture: ``get(class_name=default_class, attn="eager", **config_overrides)`` -> (ref, ours).
+
+    Each (class, backend, overrides) pair is built once per test module.
+    """
+
+    @pytest.fixture(scope="module")
+    def pairs():
+        cache: dict = {}
+
+        def get(class_name: str | None = default_class, attn: str = "eager", **overrides):
+            key = (class_name, attn, tuple(sorted(overrides.items())))
+            if key not in cache:
+                cache[key] = build_pair(module, config_name, class_name, {**base_config, **overrides}, attn=attn)
+            return cache[key]
+
+        return get
+
+    return pairs
+
+
+def encoder_inputs(inputs: dict) -> dict:
+    """The encoder half of a :func:`batch` (``input_ids`` and ``attention_mask``)."""
+    return {k: inputs[k] for k in ("input_ids", "attention_mask")}
 
 
 def assert_outputs_close(ours, ref) -> None:
@@ -81,13 +110,20 @@ def check_forward_and_grads(ref, ours, inputs: dict, *, outputs: bool = True) ->
     o = ours(**inputs, **extra)
     assert_outputs_close(o, r)
     if r.get("loss") is not None and r.loss.requires_grad:
-        r.loss.backward()
-        o.loss.backward()
-        ref_grads = {n: p.grad for n, p in ref.named_parameters() if p.grad is not None}
-        our_grads = {n: p.grad for n, p in ours.named_parameters() if p.grad is not None}
-        assert set(ref_grads) == set(our_grads)
-        for name, grad in ref_grads.items():
-            assert_close(our_grads[name], grad, atol=1e-4 * max(1.0, grad.abs().max().item()))
+        assert_grads_close(ref, ours, r.loss, o.loss)
+
+
+def assert_grads_close(ref, ours, ref_loss: torch.Tensor, our_loss: torch.Tensor) -> None:
+    """Back-propagate both losses: the same parameters get gradients, and they match; then clear them."""
+    ref_loss.backward()
+    our_loss.backward()
+    ref_grads = {n: p.grad for n, p in ref.named_parameters() if p.grad is not None}
+    our_grads = {n: p.grad for n, p in ours.named_parameters() if p.grad is not None}
+    assert set(ref_grads) == set(our_grads)
+    for name, grad in ref_grads.items():
+        assert_close(our_grads[name], grad, atol=1e-4 * max(1.0, grad.abs().max().item()))
+    ref.zero_grad()
+    ours.zero_grad()
 
 
 @torch.no_grad()
@@ -121,3 +157,47 @@ def check_save_load_both_ways(ref, ours, tmp_path, inputs: dict) -> None:
         assert_close(loaded_ref(**inputs).logits, expected)
         assert_close(loaded_ours(**inputs).logits, expected)
     assert (ours_dir / "config.json").read_text() == (ref_dir / "config.json").read_text()
+
+
+class Seq2SeqLMTests:
+    """The checks every BART-family generation head gets; a test module subclasses this (``class TestMBart``).
+
+    Subclasses set ``lm_class`` (the head's class name) and ``inputs`` (a :func:`batch`), and
+    their module defines the ``pairs`` fixture (:func:`pairs_fixture`).
+    """
+
+    lm_class: str
+    inputs: dict
+
+    @pytest.mark.parametrize("attn", ["eager", "sdpa"])
+    def test_lm_logits_loss_grads(self, pairs, attn):
+        ref, ours = pairs(self.lm_class, attn)
+        check_forward_and_grads(ref, ours, {**encoder_inputs(self.inputs), "labels": self.inputs["labels"]})
+
+    @pytest.mark.parametrize("attn", ["eager", "sdpa"])
+    def test_incremental_decoding(self, pairs, attn):
+        _, ours = pairs(self.lm_class, attn)
+        check_incremental_decoding(ours, self.inputs)
+
+    def test_save_load_both_ways(self, pairs, tmp_path):
+        ref, ours = pairs(self.lm_class)
+        inputs = {**encoder_inputs(self.inputs), "decoder_input_ids": self.inputs["decoder_input_ids"]}
+        check_save_load_both_ways(ref, ours, tmp_path, inputs)
+
+
+def check_checkpoints_both_ways(ref, ours, tmp_path, load_ours, inputs: dict):
+    """Save both models: the same ``config.json``; the reference loads ours and ``load_ours`` the reference's.
+
+    Both reloaded models give ``ours``' logits on ``inputs``; returns the model ``load_ours`` built.
+    """
+    ours_dir, ref_dir = tmp_path / "ours", tmp_path / "ref"
+    ours.save_pretrained(ours_dir)
+    ref.save_pretrained(ref_dir)
+    assert json.loads((ours_dir / "config.json").read_text()) == json.loads((ref_dir / "config.json").read_text())
+    loaded_ref = reference_class(type(ours).__name__).from_pretrained(ours_dir).eval()
+    loaded_ours = load_ours(ref_dir)
+    with torch.no_grad():
+        expected = ours(**inputs).logits
+        assert_close(loaded_ref(**inputs).logits, expected)
+        assert_close(loaded_ours(**inputs).logits, expected)
+    return loaded_ours

@@ -9,37 +9,25 @@ from embrace.errors import ConfigError
 from embrace.models.bart import BartConfig, BartForConditionalGeneration, shift_tokens_right
 from tests.models.seq2seq_parity import (
     TINY,
+    Seq2SeqLMTests,
     assert_close,
     batch,
-    build_pair,
     check_forward_and_grads,
-    check_incremental_decoding,
-    check_save_load_both_ways,
+    encoder_inputs,
+    pairs_fixture,
     reference_class,
 )
 
 INPUTS = batch(pad=1, eos=2)
-ENCODER_ONLY = {k: INPUTS[k] for k in ("input_ids", "attention_mask")}
+ENCODER_ONLY = encoder_inputs(INPUTS)
 
 
-@pytest.fixture(scope="module")
-def pairs():
-    """One reference/embrace pair per (head, attention backend), built on first use."""
-    cache: dict = {}
-
-    def get(class_name: str, attn: str = "eager"):
-        if (class_name, attn) not in cache:
-            cache[class_name, attn] = build_pair("bart", "BartConfig", class_name, TINY, attn=attn)
-        return cache[class_name, attn]
-
-    return get
+pairs = pairs_fixture("bart", "BartConfig", TINY)
 
 
-@pytest.mark.parametrize("attn", ["eager", "sdpa"])
-def test_conditional_generation_logits_loss_grads(pairs, attn):
-    ref, ours = pairs("BartForConditionalGeneration", attn)
-    inputs = {k: INPUTS[k] for k in ("input_ids", "attention_mask", "labels")}
-    check_forward_and_grads(ref, ours, inputs)
+class TestBart(Seq2SeqLMTests):
+    lm_class = "BartForConditionalGeneration"
+    inputs = INPUTS
 
 
 @pytest.mark.parametrize("attn", ["eager", "sdpa"])
@@ -70,11 +58,6 @@ def test_causal_lm(pairs, attn):
     check_forward_and_grads(ref, ours, {**ENCODER_ONLY, "labels": INPUTS["input_ids"]})
 
 
-def test_incremental_decoding_with_cross_attention_cache(pairs):
-    _, ours = pairs("BartForConditionalGeneration", "sdpa")
-    check_incremental_decoding(ours, INPUTS)
-
-
 def test_state_dict_loads_into_reference_strictly(pairs):
     for name in ("BartForConditionalGeneration", "BartForSequenceClassification", "BartForCausalLM"):
         ref, ours = pairs(name)
@@ -89,11 +72,6 @@ def test_tied_weights_and_final_logits_bias(pairs):
     assert ours.final_logits_bias.shape == (1, TINY["vocab_size"])
     assert "final_logits_bias" in ours.state_dict()
     assert ours.get_encoder() is ours.model.encoder and ours.get_decoder() is ours.model.decoder
-
-
-def test_save_load_both_ways(pairs, tmp_path):
-    ref, ours = pairs("BartForConditionalGeneration")
-    check_save_load_both_ways(ref, ours, tmp_path, {**ENCODER_ONLY, "decoder_input_ids": INPUTS["decoder_input_ids"]})
 
 
 def test_shift_tokens_right_matches_reference():

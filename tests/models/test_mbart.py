@@ -8,33 +8,23 @@ import torch
 from embrace.models.mbart import MBartConfig, shift_tokens_right
 from tests.models.seq2seq_parity import (
     TINY,
+    Seq2SeqLMTests,
     batch,
-    build_pair,
     check_forward_and_grads,
-    check_incremental_decoding,
-    check_save_load_both_ways,
+    encoder_inputs,
+    pairs_fixture,
 )
 
 INPUTS = batch(pad=1, eos=2)
-ENCODER_ONLY = {k: INPUTS[k] for k in ("input_ids", "attention_mask")}
+ENCODER_ONLY = encoder_inputs(INPUTS)
 
 
-@pytest.fixture(scope="module")
-def pairs():
-    cache: dict = {}
-
-    def get(class_name: str, attn: str = "eager"):
-        if (class_name, attn) not in cache:
-            cache[class_name, attn] = build_pair("mbart", "MBartConfig", class_name, TINY, attn=attn)
-        return cache[class_name, attn]
-
-    return get
+pairs = pairs_fixture("mbart", "MBartConfig", TINY)
 
 
-@pytest.mark.parametrize("attn", ["eager", "sdpa"])
-def test_conditional_generation_logits_loss_grads(pairs, attn):
-    ref, ours = pairs("MBartForConditionalGeneration", attn)
-    check_forward_and_grads(ref, ours, {**ENCODER_ONLY, "labels": INPUTS["labels"]})
+class TestMBart(Seq2SeqLMTests):
+    lm_class = "MBartForConditionalGeneration"
+    inputs = INPUTS
 
 
 @pytest.mark.parametrize("name", ["MBartModel", "MBartForSequenceClassification", "MBartForCausalLM"])
@@ -45,16 +35,6 @@ def test_other_heads(pairs, name):
         inputs["labels"] = torch.tensor([1, 0])
     with torch.no_grad():
         check_forward_and_grads(ref, ours, inputs)
-
-
-def test_incremental_decoding(pairs):
-    _, ours = pairs("MBartForConditionalGeneration")
-    check_incremental_decoding(ours, INPUTS)
-
-
-def test_save_load_both_ways(pairs, tmp_path):
-    ref, ours = pairs("MBartForConditionalGeneration")
-    check_save_load_both_ways(ref, ours, tmp_path, {**ENCODER_ONLY, "decoder_input_ids": INPUTS["decoder_input_ids"]})
 
 
 def test_language_code_shift_matches_reference():

@@ -7,34 +7,24 @@ import torch
 
 from tests.models.seq2seq_parity import (
     TINY,
+    Seq2SeqLMTests,
     batch,
-    build_pair,
     check_forward_and_grads,
-    check_incremental_decoding,
-    check_save_load_both_ways,
+    encoder_inputs,
+    pairs_fixture,
 )
 
 CONFIG = {**TINY, "scale_embedding": True}
 INPUTS = batch(pad=0, eos=1)
-ENCODER_ONLY = {k: INPUTS[k] for k in ("input_ids", "attention_mask")}
+ENCODER_ONLY = encoder_inputs(INPUTS)
 
 
-@pytest.fixture(scope="module")
-def pairs():
-    cache: dict = {}
-
-    def get(class_name: str, attn: str = "eager"):
-        if (class_name, attn) not in cache:
-            cache[class_name, attn] = build_pair("pegasus", "PegasusConfig", class_name, CONFIG, attn=attn)
-        return cache[class_name, attn]
-
-    return get
+pairs = pairs_fixture("pegasus", "PegasusConfig", CONFIG)
 
 
-@pytest.mark.parametrize("attn", ["eager", "sdpa"])
-def test_conditional_generation_logits_loss_grads(pairs, attn):
-    ref, ours = pairs("PegasusForConditionalGeneration", attn)
-    check_forward_and_grads(ref, ours, {**ENCODER_ONLY, "labels": INPUTS["labels"]})
+class TestPegasus(Seq2SeqLMTests):
+    lm_class = "PegasusForConditionalGeneration"
+    inputs = INPUTS
 
 
 @pytest.mark.parametrize("name", ["PegasusModel", "PegasusForCausalLM"])
@@ -53,13 +43,3 @@ def test_user_decoder_embeddings_are_scaled_like_the_reference(pairs):
     inputs = {**ENCODER_ONLY, "decoder_inputs_embeds": embeds}
     with torch.no_grad():
         check_forward_and_grads(ref, ours, inputs)
-
-
-def test_incremental_decoding(pairs):
-    _, ours = pairs("PegasusForConditionalGeneration")
-    check_incremental_decoding(ours, INPUTS)
-
-
-def test_save_load_both_ways(pairs, tmp_path):
-    ref, ours = pairs("PegasusForConditionalGeneration")
-    check_save_load_both_ways(ref, ours, tmp_path, {**ENCODER_ONLY, "decoder_input_ids": INPUTS["decoder_input_ids"]})

@@ -10,13 +10,10 @@ import transformers
 
 import embrace
 from embrace.errors import ConfigError
-from tests.models.decoder_parity import assert_close
+from tests.models.decoder_parity import assert_close, build_pair
+from tests.models.seq2seq_parity import T5_TINY, assert_grads_close
 
-BASE = dict(
-    vocab_size=60, d_model=32, d_kv=8, d_ff=37, num_layers=2, num_decoder_layers=3, num_heads=4,
-    relative_attention_num_buckets=8, relative_attention_max_distance=20, decoder_start_token_id=0,
-    dropout_rate=0.0,
-)
+BASE = dict(T5_TINY, num_decoder_layers=3, decoder_start_token_id=0)
 # v1.0: relu feed-forward, decoder output scaled before the tied head; v1.1: gated gelu, no scaling.
 VARIANTS = {
     "v1.0": dict(BASE, feed_forward_proj="relu"),
@@ -31,19 +28,6 @@ LABELS = torch.tensor([[7, 3, 12, 19, 1, -100], [8, 14, 1, -100, -100, -100]])
 LONG_IDS = torch.arange(2, 42).remainder(57).add(2)[None].repeat(2, 1)
 
 
-def _pair(config_name: str, class_name: str, config_kwargs: dict, attn: str = "eager", seed: int = 0):
-    ref_config = getattr(transformers, config_name)(**config_kwargs)
-    ref_config._attn_implementation = attn
-    torch.manual_seed(seed)
-    ref = getattr(transformers, class_name)(ref_config).eval()
-    ours_config = getattr(embrace, config_name)(**config_kwargs)
-    ours_config._attn_implementation = attn
-    ours = getattr(embrace, class_name)(ours_config).eval()
-    result = ours.load_state_dict(ref.state_dict(), strict=True)
-    assert not result.missing_keys and not result.unexpected_keys
-    return ref, ours
-
-
 _PAIRS: dict = {}
 
 
@@ -54,7 +38,7 @@ def pair():
     def get(class_name: str = "T5ForConditionalGeneration", variant: str = "v1.0", attn: str = "eager", **extra):
         key = (class_name, variant, attn, tuple(sorted(extra.items())))
         if key not in _PAIRS:
-            _PAIRS[key] = _pair("T5Config", class_name, {**VARIANTS[variant], **extra}, attn)
+            _PAIRS[key] = build_pair("T5Config", class_name, {**VARIANTS[variant], **extra}, attn=attn)
         return _PAIRS[key]
 
     return get
@@ -72,15 +56,7 @@ def test_conditional_generation_logits_loss_grads(pair, variant, attn):
     assert_close(o.logits, r.logits)
     assert_close(o.loss, r.loss)
     assert_close(o.encoder_last_hidden_state, r.encoder_last_hidden_state)
-    r.loss.backward()
-    o.loss.backward()
-    ref_grads = {n: p.grad for n, p in ref.named_parameters() if p.grad is not None}
-    our_grads = {n: p.grad for n, p in ours.named_parameters() if p.grad is not None}
-    assert set(ref_grads) == set(our_grads)
-    for name, grad in ref_grads.items():
-        assert_close(our_grads[name], grad, atol=1e-4 * max(1.0, grad.abs().max().item()))
-    ref.zero_grad()
-    ours.zero_grad()
+    assert_grads_close(ref, ours, r.loss, o.loss)
 
 
 @pytest.mark.parametrize("attn", ["eager", "sdpa"])
@@ -229,7 +205,7 @@ def test_auto_classes_pick_t5(pair, tmp_path):
 def test_labels_without_decoder_start_token_raise_like_reference(pair):
     config = dict(VARIANTS["v1.0"])
     config.pop("decoder_start_token_id")
-    ref, ours = _pair("T5Config", "T5ForConditionalGeneration", config)
+    ref, ours = build_pair("T5Config", "T5ForConditionalGeneration", config)
     # The reference fails on the missing attribute; we say what to set.
     with pytest.raises((AttributeError, ValueError), match="decoder_start_token_id"):
         ref(input_ids=INPUT_IDS, labels=LABELS)
@@ -256,7 +232,7 @@ def test_bad_configs_and_inputs(pair):
 def generation_pair():
     """A v1.1 pair with larger random weights, so greedy and beam outputs vary and sometimes stop at eos."""
     config = {key: value for key, value in VARIANTS["v1.1"].items() if key != "num_decoder_layers"}
-    ref, ours = _pair("T5Config", "T5ForConditionalGeneration", config, attn="sdpa")
+    ref, ours = build_pair("T5Config", "T5ForConditionalGeneration", config, attn="sdpa")
     generator = torch.Generator().manual_seed(1)
     with torch.no_grad():
         for param in ref.parameters():
