@@ -24,6 +24,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "download": ("embrace.cli.download", "download files of a hub repo and print where they are"),
     "upload": ("embrace.cli.upload", "upload a file or folder to a hub repo"),
     "cache": ("embrace.cli.cache", "scan the hub cache or delete cached revisions"),
+    "launch": ("embrace.cli.launch", "run a training script on N processes (torchrun: DDP on CPU or GPU)"),
+    "train": ("embrace.cli.train", "fine-tune a sequence classifier from a YAML/JSON config"),
 }
 
 

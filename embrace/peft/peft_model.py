@@ -213,11 +213,16 @@ class PeftModel(nn.Module):
         autocast_adapter_dtype: bool = True, subfolder: str = "", revision: str | None = None,
         cache_dir: str | os.PathLike | None = None, local_files_only: bool = False, token: str | bool | None = None,
     ) -> None:
-        """Load a saved adapter next to the existing ones under ``adapter_name`` (not activated)."""
+        """Load a saved adapter next to the existing ones under ``adapter_name`` (not activated).
+
+        An existing ``adapter_name`` keeps its layers and trainability and gets the saved weights
+        copied in (the Trainer resumes a checkpoint this way, so the optimizer's tensors stay the same).
+        """
         hub = dict(subfolder=subfolder, revision=revision, cache_dir=cache_dir, local_files_only=local_files_only, token=token)
-        config = PeftConfig.from_pretrained(model_id, **hub)
-        config.inference_mode = not is_trainable
-        self.add_adapter(adapter_name, config, autocast_adapter_dtype=autocast_adapter_dtype)
+        if adapter_name not in self.peft_config:
+            config = PeftConfig.from_pretrained(model_id, **hub)
+            config.inference_mode = not is_trainable
+            self.add_adapter(adapter_name, config, autocast_adapter_dtype=autocast_adapter_dtype)
         self._load_weights(model_id, adapter_name, hub)
 
     def _load_weights(self, model_id: str | os.PathLike, adapter_name: str, hub: dict[str, Any]) -> None:

@@ -40,7 +40,9 @@ from torch import nn
 from torch.utils.data import DataLoader, IterableDataset, SequentialSampler
 
 from embrace.errors import CheckpointError, TrainingError
+from embrace.peft import PeftModel
 from embrace.training import checkpoint as ckpt
+from embrace.training import distributed as dist_utils
 from embrace.training.data_collator import DataCollatorWithPadding, default_data_collator
 from embrace.training.optimization import create_optimizer as _build_optimizer
 from embrace.training.optimization import get_scheduler
@@ -62,6 +64,12 @@ logger = get_logger(__name__)
 __all__ = ["Trainer"]
 
 _IGNORE_INDEX = -100  # label value the losses skip
+
+
+def _unwrap_peft(model: nn.Module) -> nn.Module:
+    # A PeftModel's forward takes **kwargs and passes them on: columns, labels and loss options
+    # are those of the model it wraps.
+    return model.get_base_model() if isinstance(model, PeftModel) else model
 
 
 def _progress_bars_disabled() -> bool:
@@ -108,7 +116,7 @@ class Trainer:
         defaults.append(PrinterCallback if self.args.disable_tqdm or _progress_bars_disabled() else ProgressCallback)
         self.callback_handler = CallbackHandler(defaults + list(callbacks or []), self.model, self.processing_class,
                                                 self.optimizer, self.lr_scheduler)
-        self.state = TrainerState(is_local_process_zero=True, is_world_process_zero=True)
+        self.state = TrainerState(**self._process_zero_flags())
         self.control = TrainerControl()
         self._scaler = torch.amp.GradScaler("cuda") if self.args.fp16 else None
         self.control = self.callback_handler.on_init_end(self.args, self.state, self.control)
@@ -125,8 +133,9 @@ class Trainer:
         return model
 
     def _setup_model_options(self) -> None:
-        forward = inspect.signature(self.model.forward).parameters
-        accepts = getattr(self.model, "accepts_loss_kwargs", None)
+        inspected = _unwrap_peft(self.model)
+        forward = inspect.signature(inspected.forward).parameters
+        accepts = getattr(inspected, "accepts_loss_kwargs", None)
         if accepts is None:
             accepts = "num_items_in_batch" in forward or any(p.kind == p.VAR_KEYWORD for p in forward.values())
         self.model_accepts_loss_kwargs = bool(accepts)
@@ -134,15 +143,25 @@ class Trainer:
         from embrace.auto import TASK_CLASSES
 
         # causal LMs shift labels by one inside the loss: count the items the loss really sees
-        self._loss_shifts_labels = type(self.model).__name__ in TASK_CLASSES["AutoModelForCausalLM"].values()
+        self._loss_shifts_labels = type(inspected).__name__ in TASK_CLASSES["AutoModelForCausalLM"].values()
         if self.args.gradient_checkpointing:
             if not hasattr(self.model, "gradient_checkpointing_enable"):
                 raise TrainingError(f"gradient_checkpointing=True but {type(self.model).__name__} has no "
                                     "gradient_checkpointing_enable(); turn the option off for this model.")
             self.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=self.args.gradient_checkpointing_kwargs)
         self.model_wrapped = self.model
+        if self.args.world_size > 1:
+            if self.args.batch_eval_metrics:
+                raise TrainingError("batch_eval_metrics=True is not supported with several processes (each would "
+                                    "score only its shard); turn it off under torchrun.")
+            # gradients are averaged across processes during backward; the Trainer keeps self.model unwrapped
+            self.model_wrapped = nn.parallel.DistributedDataParallel(
+                self.model, device_ids=[self.args.device.index] if self.args.device.type == "cuda" else None,
+                find_unused_parameters=bool(self.args.ddp_find_unused_parameters),
+                bucket_cap_mb=self.args.ddp_bucket_cap_mb,
+                broadcast_buffers=self.args.ddp_broadcast_buffers is not False)
         if self.args.torch_compile:
-            self.model_wrapped = torch.compile(self.model, backend=self.args.torch_compile_backend or "inductor",
+            self.model_wrapped = torch.compile(self.model_wrapped, backend=self.args.torch_compile_backend or "inductor",
                                                mode=self.args.torch_compile_mode)
 
     def _find_labels(self) -> list[str]:
@@ -216,9 +235,25 @@ class Trainer:
                 if not isinstance(dataset[0], Mapping) or key not in dataset[0]:
                     raise TrainingError(f"group_by_length needs a {column!r} column or items with a {key!r} key.")
                 lengths = [len(item[key]) for item in dataset]
-            batch = self.args.train_batch_size * self.args.gradient_accumulation_steps
-            return EpochSeededLengthGroupedSampler(batch, lengths, self._data_seed())
-        return EpochSeededRandomSampler(dataset, self._data_seed())
+            # group over what all processes take in one optimizer step, so each rank's share is length-matched
+            batch = self.args.train_batch_size * self.args.gradient_accumulation_steps * self.args.world_size
+            return self._shard(EpochSeededLengthGroupedSampler(batch, lengths, self._data_seed()))
+        return self._shard(EpochSeededRandomSampler(dataset, self._data_seed()))
+
+    def _shard(self, sampler: Any) -> Any:
+        """Under torchrun: this process's share of ``sampler`` (DistributedSampler's split and padding)."""
+        if self.args.world_size == 1:
+            return sampler
+        return dist_utils.ShardedSampler(sampler, self.args.world_size, self.args.process_index)
+
+    def _eval_sampler(self, dataset: Any) -> Any:
+        if self.args.world_size == 1:
+            return SequentialSampler(dataset)
+        return dist_utils.EvalShardSampler(dataset, self.args.world_size, self.args.process_index)
+
+    def _process_zero_flags(self) -> dict[str, bool]:
+        return {"is_local_process_zero": self.args.local_process_index == 0,
+                "is_world_process_zero": self.args.process_index == 0}
 
     def get_train_dataloader(self) -> DataLoader:
         """The training DataLoader (shuffled by an epoch-seeded sampler, unused columns removed)."""
@@ -233,11 +268,11 @@ class Trainer:
         if isinstance(eval_dataset, str):
             eval_dataset = self.eval_dataset[eval_dataset]
         dataset = eval_dataset if eval_dataset is not None else self.eval_dataset
-        return self._dataloader(dataset, self.args.eval_batch_size, SequentialSampler)
+        return self._dataloader(dataset, self.args.eval_batch_size, self._eval_sampler)
 
     def get_test_dataloader(self, test_dataset: Any) -> DataLoader:
         """The prediction DataLoader (in order)."""
-        return self._dataloader(test_dataset, self.args.eval_batch_size, SequentialSampler)
+        return self._dataloader(test_dataset, self.args.eval_batch_size, self._eval_sampler)
 
     # ---- optimizer and schedule --------------------------------------------------------------------
     def create_optimizer(self) -> torch.optim.Optimizer:
@@ -328,12 +363,15 @@ class Trainer:
 
     def _init_state(self, resume: str | None) -> tuple[int, int]:
         stateful = [cb for cb in self.callback_handler.callbacks + [self.control] if isinstance(cb, ExportableState)]
-        self.state = TrainerState(stateful_callbacks=stateful, train_batch_size=self.args.train_batch_size)
+        self.state = TrainerState(stateful_callbacks=stateful, train_batch_size=self.args.train_batch_size,
+                                  **self._process_zero_flags())
         self.state.compute_steps(self.args, self._max_steps)
         if not resume:
             self.state.max_steps, self.state.num_train_epochs = self._max_steps, self._num_epochs
             return 0, 0
         self.state = TrainerState.load_from_json(os.path.join(resume, ckpt.TRAINER_STATE_NAME))
+        for key, value in self._process_zero_flags().items():
+            setattr(self.state, key, value)
         self.state.max_steps, self.state.num_train_epochs = self._max_steps, self._num_epochs
         self._load_callback_states()
         self.optimizer.load_state_dict(ckpt.load_torch_file(resume, ckpt.OPTIMIZER_NAME, map_location=self.args.device))
@@ -395,7 +433,10 @@ class Trainer:
         self._current_window = len(window)
         window_loss = torch.tensor(0.0, device=self.args.device)
         for i, inputs in enumerate(window):
-            loss = self.training_step(self.model_wrapped, inputs, num_items)
+            # DDP: all-reduce the gradients only once per window, on its last micro-batch
+            no_sync = i < len(window) - 1 and hasattr(self.model_wrapped, "no_sync")
+            with self.model_wrapped.no_sync() if no_sync else contextlib.nullcontext():
+                loss = self.training_step(self.model_wrapped, inputs, num_items)
             self._track_tokens(inputs)
             if self.args.logging_nan_inf_filter and not torch.isfinite(loss):
                 # a nan/inf step is replaced by the running average so far, like the reference
@@ -443,7 +484,10 @@ class Trainer:
             if not isinstance(labels, torch.Tensor):
                 return None
             counts.append(labels.ne(_IGNORE_INDEX).sum())
-        return torch.stack(counts).sum().to(self.args.device)
+        total = torch.stack(counts).sum()
+        if self.args.world_size > 1:  # normalise by the label tokens of all processes (see training_step)
+            total = torch.tensor(dist_utils.all_reduce_sum(float(total)))
+        return total.to(self.args.device)
 
     def _track_tokens(self, inputs: Any) -> None:
         mode = self.args.include_num_input_tokens_seen
@@ -485,6 +529,9 @@ class Trainer:
             scaled = (self.model_accepts_loss_kwargs and num_items_in_batch is not None) or self.compute_loss_func is not None
         if not scaled:
             loss = loss / getattr(self, "_current_window", self.args.gradient_accumulation_steps)
+        elif num_items_in_batch is not None and self.args.world_size > 1:
+            # normalised by all processes' label tokens, but DDP averages gradients: undo its 1/world_size
+            loss = loss * self.args.world_size
         (self._scaler.scale(loss) if self._scaler is not None else loss).backward()
         return loss.detach()
 
@@ -516,7 +563,8 @@ class Trainer:
     # ---- logging, evaluation and checkpoints during training --------------------------------------
     def _maybe_log_save_evaluate(self) -> None:
         if self.control.should_log and self.state.global_step > self._last_logged_step:
-            loss = self._tr_loss.item()
+            # the mean over processes (each one only saw its shard)
+            loss = dist_utils.all_reduce_sum(self._tr_loss.item()) / self.args.world_size
             self._tr_loss -= self._tr_loss
             logs: dict[str, float] = {"loss": loss / (self.state.global_step - self._last_logged_step)}
             if self._grad_norm is not None:
@@ -594,13 +642,17 @@ class Trainer:
                     torch.save(self._scaler.state_dict(), os.path.join(folder, ckpt.SCALER_NAME))
             self.state.save_to_json(os.path.join(folder, ckpt.TRAINER_STATE_NAME))
 
-        ckpt.write_checkpoint(self.args.output_dir, step, write)
-        ckpt.rotate_checkpoints(self.args.output_dir, self.args.save_total_limit, self.state.best_model_checkpoint)
+        if self.args.should_save:  # the main process writes; the weights are the same everywhere
+            ckpt.write_checkpoint(self.args.output_dir, step, write)
+            ckpt.rotate_checkpoints(self.args.output_dir, self.args.save_total_limit, self.state.best_model_checkpoint)
+        dist_utils.barrier()  # no process goes on (or loads it) before the checkpoint is complete
 
     def save_model(self, output_dir: str | None = None, _internal_call: bool = False) -> None:
         """Save the model (``save_pretrained`` or ``model.safetensors``), the processing class and the arguments."""
         from embrace.safetensors.torch import save_model as save_safetensors
 
+        if not self.args.should_save:  # under torchrun only the main process writes
+            return
         output_dir = output_dir if output_dir is not None else self.args.output_dir
         os.makedirs(output_dir, exist_ok=True)
         if hasattr(self.model, "save_pretrained"):
@@ -616,13 +668,18 @@ class Trainer:
         write_text_atomically(os.path.join(output_dir, ckpt.TRAINING_ARGS_JSON_NAME), self.args.to_json_string() + "\n")
 
     def save_state(self) -> None:
-        """Write ``trainer_state.json`` to ``output_dir``."""
+        """Write ``trainer_state.json`` to ``output_dir`` (main process only)."""
+        if not self.args.should_save:
+            return
         os.makedirs(self.args.output_dir, exist_ok=True)
         self.state.save_to_json(os.path.join(self.args.output_dir, ckpt.TRAINER_STATE_NAME))
 
     def _load_model_from_checkpoint(self, folder: str, *, strict: bool = False) -> None:
         from embrace.safetensors.torch import load_model
 
+        if isinstance(self.model, PeftModel):
+            self._load_adapters_from_checkpoint(folder)
+            return
         weights = os.path.join(folder, "model.safetensors")
         if not os.path.isfile(weights):
             raise CheckpointError(f"{folder} has no model.safetensors; pass a checkpoint folder written by a Trainer.")
@@ -630,11 +687,23 @@ class Trainer:
         if unexpected:
             raise CheckpointError(f"{weights} holds weights this model does not have: {sorted(unexpected)[:5]}")
 
+    def _load_adapters_from_checkpoint(self, folder: str) -> None:
+        # Adapters are written as save_pretrained lays them out: "default" in the folder, others in
+        # sub-folders. Weights are copied into the existing tensors, so a built optimizer stays valid.
+        from embrace.peft.save_load import WEIGHTS_NAME
+
+        for name in self.model.peft_config:
+            path = folder if name == "default" else os.path.join(folder, name)
+            if not os.path.isfile(os.path.join(path, WEIGHTS_NAME)):
+                raise CheckpointError(f"{folder} has no {WEIGHTS_NAME} for adapter {name!r}; pass a checkpoint "
+                                      "folder written by a Trainer training this PeftModel.")
+            self.model.load_adapter(path, name, is_trainable=True)
+
     def _finish_training(self) -> TrainOutput:
         self._total_loss += self._tr_loss.item()
         steps = self.state.global_step - self._initial_step
         train_loss = self._total_loss / max(steps, 0.001)
-        samples = steps * self.args.train_batch_size * self.args.gradient_accumulation_steps
+        samples = steps * self.args.train_batch_size * self.args.gradient_accumulation_steps * self.args.world_size
         metrics = speed_metrics("train", self._start_time, num_samples=samples, num_steps=steps)
         metrics["total_flos"] = float(self.state.total_flos)
         metrics["train_loss"] = train_loss
@@ -681,7 +750,8 @@ class Trainer:
         args = self.args
         loss_only = prediction_loss_only if prediction_loss_only is not None else args.prediction_loss_only
         self.callback_handler.eval_dataloader = dataloader
-        model = self.model_wrapped
+        # not the DDP wrapper: its forward syncs buffers collectively, and the ranks' eval shards may differ in size
+        model = self.model if args.world_size > 1 else self.model_wrapped
         model.eval()
         loss_sum, num_samples = 0.0, 0
         have_loss = False
@@ -714,6 +784,12 @@ class Trainer:
             if args.eval_accumulation_steps is not None and (step + 1) % args.eval_accumulation_steps == 0:
                 self._offload(host, kept)
         self._offload(host, kept)
+        if args.world_size > 1:  # each process evaluated one contiguous slice: rejoin them in rank order
+            for key, parts in kept.items():
+                kept[key] = [p for p in dist_utils.gather_objects(pad_concat(parts) if parts else None) if p is not None]
+            loss_sum = dist_utils.all_reduce_sum(loss_sum)
+            num_samples = int(dist_utils.all_reduce_sum(num_samples))
+            have_loss = dist_utils.all_reduce_sum(float(have_loss)) > 0
         preds = pad_concat(kept["preds"]) if kept["preds"] else None
         label_ids = pad_concat(kept["labels"]) if kept["labels"] else None
         if args.batch_eval_metrics:

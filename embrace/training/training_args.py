@@ -3,8 +3,10 @@
 Field names and defaults are those of ``transformers.TrainingArguments`` (5.x), and the v4
 spellings keep working: ``evaluation_strategy`` (-> ``eval_strategy``), ``no_cuda`` (-> ``use_cpu``),
 ``warmup_ratio`` (-> a fractional ``warmup_steps``) and ``group_by_length`` (->
-``train_sampling_strategy="group_by_length"``). Distributed, DeepSpeed, FSDP, hub-push and
-hyper-parameter-search options are not part of this single-process core.
+``train_sampling_strategy="group_by_length"``). Under ``torchrun`` the arguments find their rank in
+the environment and join the process group the first time ``device`` is read (see
+``embrace.training.distributed``). DeepSpeed, FSDP, hub-push and hyper-parameter-search options
+are not implemented.
 
 Example:
     >>> args = TrainingArguments(output_dir="out", evaluation_strategy="steps", eval_steps=10)
@@ -14,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -26,7 +29,11 @@ from typing import TYPE_CHECKING, Any
 from embrace.errors import TrainingError
 
 if TYPE_CHECKING:  # torch is imported lazily: building arguments must not need it
+    from collections.abc import Iterator
+
     import torch
+
+    from embrace.training.distributed import DistributedState
 
 __all__ = ["TrainingArguments", "IntervalStrategy", "SaveStrategy", "SchedulerType", "OptimizerNames"]
 
@@ -166,6 +173,12 @@ class TrainingArguments:
     torch_compile_backend: str | None = None
     torch_compile_mode: str | None = None
     full_determinism: bool = False
+    ddp_find_unused_parameters: bool | None = None
+    ddp_bucket_cap_mb: int | None = None
+    ddp_broadcast_buffers: bool | None = None
+    ddp_backend: str | None = None
+    ddp_timeout: int = 1800
+    local_rank: int = -1  # what the deprecated torch.distributed.launch passes; the rank comes from the environment
     # v4 aliases (see the module docstring)
     evaluation_strategy: IntervalStrategy | str | None = None
     no_cuda: bool | None = None
@@ -285,33 +298,61 @@ class TrainingArguments:
 
     # ---- derived values ----
     @cached_property
-    def device(self) -> "torch.device":
-        """The device training runs on: the first CUDA GPU if there is one and use_cpu is off."""
-        import torch
+    def _distributed(self) -> "DistributedState":
+        from embrace.training.distributed import DistributedState
 
-        if not self.use_cpu and torch.cuda.is_available():
-            return torch.device("cuda:0")
-        return torch.device("cpu")
+        return DistributedState.from_env()
+
+    @cached_property
+    def device(self) -> "torch.device":
+        """This process's device: ``cuda:LOCAL_RANK`` (or the first GPU) unless use_cpu, else the CPU.
+        Under torchrun, reading it first joins the process group (nccl on GPU, gloo on CPU)."""
+        from embrace.training.distributed import init_distributed
+
+        return init_distributed(self._distributed, use_cpu=self.use_cpu, backend=self.ddp_backend,
+                                timeout_s=self.ddp_timeout)
 
     @property
     def n_gpu(self) -> int:
-        """GPUs this process uses (0 on CPU; 1 otherwise: no DataParallel in the single-process core)."""
+        """GPUs this process uses (0 on CPU; 1 otherwise: one GPU per process, no DataParallel)."""
         return 0 if self.device.type == "cpu" else 1
 
     @property
+    def parallel_mode(self) -> str:
+        """``"distributed"`` under torchrun with more than one process, ``"not_parallel"`` otherwise."""
+        return "distributed" if self._distributed.is_distributed else "not_parallel"
+
+    @property
     def world_size(self) -> int:
-        """Number of training processes (1: the single-process core)."""
-        return 1
+        """Number of training processes (``WORLD_SIZE``; 1 outside torchrun)."""
+        return self._distributed.world_size
 
     @property
     def process_index(self) -> int:
-        """Index of this process among ``world_size``."""
-        return 0
+        """Index of this process among ``world_size`` (``RANK``)."""
+        return self._distributed.rank
 
     @property
     def local_process_index(self) -> int:
-        """Index of this process on its machine."""
-        return 0
+        """Index of this process on its machine (``LOCAL_RANK``)."""
+        return self._distributed.local_rank
+
+    @contextlib.contextmanager
+    def main_process_first(self, local: bool = True, desc: str = "work") -> "Iterator[None]":
+        """Run the block on the main process (of this machine with ``local``) first; the other processes wait
+        at a barrier and run it afterwards, e.g. to read a dataset cache the main one wrote.
+
+        Example:
+            >>> args = TrainingArguments(output_dir="out")
+            >>> with args.main_process_first(desc="tokenize"):
+            ...     pass
+        """
+        from embrace.training.distributed import main_process_first
+
+        self.device  # the process group must exist before the barrier
+        is_main = (self.local_process_index if local else self.process_index) == 0
+        with main_process_first(is_main, self.world_size > 1):
+            yield
 
     @property
     def should_save(self) -> bool:
