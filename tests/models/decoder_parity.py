@@ -61,13 +61,20 @@ def check_logits_loss_grads(ref, ours, *, labels: bool = True) -> None:
     assert_close(real_positions(o.logits), real_positions(r.logits))
     if labels:
         assert_close(o.loss, r.loss)
-        r.loss.backward()
-        o.loss.backward()
-        ref_grads = {n: p.grad for n, p in ref.named_parameters() if p.grad is not None}
-        our_grads = {n: p.grad for n, p in ours.named_parameters() if p.grad is not None}
-        assert set(ref_grads) == set(our_grads)
-        for name, grad in ref_grads.items():
-            assert_close(our_grads[name], grad, atol=1e-4 * max(1.0, grad.abs().max().item()))
+        assert_grads_close(ref, ours, r.loss, o.loss)
+
+
+def assert_grads_close(ref, ours, ref_loss: torch.Tensor, our_loss: torch.Tensor) -> None:
+    """Back-propagate both losses: the same parameters get gradients, and they match; then clear them."""
+    ref_loss.backward()
+    our_loss.backward()
+    ref_grads = {n: p.grad for n, p in ref.named_parameters() if p.grad is not None}
+    our_grads = {n: p.grad for n, p in ours.named_parameters() if p.grad is not None}
+    assert set(ref_grads) == set(our_grads)
+    for name, grad in ref_grads.items():
+        assert_close(our_grads[name], grad, atol=1e-4 * max(1.0, grad.abs().max().item()))
+    ref.zero_grad()
+    ours.zero_grad()
 
 
 @torch.no_grad()

@@ -13,7 +13,7 @@ import json
 import pytest
 import torch
 
-from tests.models.decoder_parity import assert_close, reference_class
+from tests.models.decoder_parity import assert_close, assert_grads_close, reference_class
 
 TINY = dict(
     vocab_size=60, d_model=32, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4,
@@ -111,19 +111,6 @@ def check_forward_and_grads(ref, ours, inputs: dict, *, outputs: bool = True) ->
     assert_outputs_close(o, r)
     if r.get("loss") is not None and r.loss.requires_grad:
         assert_grads_close(ref, ours, r.loss, o.loss)
-
-
-def assert_grads_close(ref, ours, ref_loss: torch.Tensor, our_loss: torch.Tensor) -> None:
-    """Back-propagate both losses: the same parameters get gradients, and they match; then clear them."""
-    ref_loss.backward()
-    our_loss.backward()
-    ref_grads = {n: p.grad for n, p in ref.named_parameters() if p.grad is not None}
-    our_grads = {n: p.grad for n, p in ours.named_parameters() if p.grad is not None}
-    assert set(ref_grads) == set(our_grads)
-    for name, grad in ref_grads.items():
-        assert_close(our_grads[name], grad, atol=1e-4 * max(1.0, grad.abs().max().item()))
-    ref.zero_grad()
-    ours.zero_grad()
 
 
 @torch.no_grad()
