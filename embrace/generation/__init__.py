@@ -10,7 +10,7 @@ from embrace.generation.beam_constraints import (
     Constraint, ConstraintListState, DisjunctiveConstraint, DisjunctiveTrie, PhrasalConstraint,
 )
 from embrace.generation.candidate_generator import ConfidenceCriteria
-from embrace.generation.configuration_utils import GenerationConfig, GenerationMode
+from embrace.generation.configuration_utils import CompileConfig, GenerationConfig, GenerationMode
 from embrace.generation.logits_process import *  # noqa: F403 - the processor classes are the public API
 from embrace.generation.logits_process import __all__ as _processors
 from embrace.generation.stopping_criteria import *  # noqa: F403
@@ -25,7 +25,7 @@ from embrace.generation.utils import (
 )
 
 __all__ = [
-    "GenerationConfig", "GenerationMode", "GenerationMixin", "GenerateDecoderOnlyOutput",
+    "CompileConfig", "GenerationConfig", "GenerationMode", "GenerationMixin", "GenerateDecoderOnlyOutput",
     "GenerateBeamDecoderOnlyOutput", "GenerateEncoderDecoderOutput", "GenerateBeamEncoderDecoderOutput", "BaseStreamer", "TextStreamer", "TextIteratorStreamer", "Constraint",
     "ConstraintListState", "DisjunctiveConstraint", "DisjunctiveTrie", "PhrasalConstraint", "ConfidenceCriteria",
     *_processors, *_criteria,

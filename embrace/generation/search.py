@@ -9,7 +9,7 @@ with the best ``num_beams`` that did not.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import torch
 from torch import nn
@@ -68,15 +68,59 @@ class _Recorder:
         )
 
 
-def _forward(model: Any, input_ids: torch.Tensor, model_kwargs: dict[str, Any], first: bool) -> Any:
-    """Run one step: the uncached prompt tokens first, then one token per step (all without a cache)."""
+def _forward(model: Any, input_ids: torch.Tensor, model_kwargs: dict[str, Any], first: bool,
+             step: Callable[..., Any] | None = None) -> Any:
+    """Run one step: the uncached prompt tokens first, then one token per step (all without a cache).
+
+    ``step`` (default: the model itself) runs the steps after the first; generate() passes
+    the compiled call there, so the prompt's pass, whose length varies, is never compiled.
+    """
     if first:
         cache = model_kwargs.get("past_key_values")
         length = input_ids.shape[1] - cache.get_seq_length() if cache is not None else None
     else:
         length = 1 if model_kwargs["use_cache"] else None
     inputs = model.prepare_inputs_for_generation(input_ids, next_sequence_length=length, **model_kwargs)
-    return model(**inputs, return_dict=True)
+    return (model if first or step is None else step)(**inputs, return_dict=True)
+
+
+class _DeferredStop:
+    """Learn "every row has finished" one step late, so a GPU never waits for the host.
+
+    Reading ``unfinished.max()`` each step blocks the host until the device has computed the
+    step; the next step cannot be queued meanwhile. Here the flag is copied to pinned host
+    memory without blocking, and read one step later, when the device is (almost surely)
+    done with it. The price is one extra step after the last real one, whose column (all
+    padding, since every row had finished) the loop drops.
+    """
+
+    def __init__(self, device: torch.device) -> None:
+        # Two slots: the one being written by the device, and the one read by the host.
+        self.flags = [torch.zeros((), dtype=torch.bool, pin_memory=True) for _ in range(2)]
+        self.events = [torch.cuda.Event() for _ in range(2)]
+        self.stream = torch.cuda.current_stream(device)
+        self.step = 0
+
+    def all_finished_one_step_ago(self, unfinished: torch.Tensor) -> bool:
+        slot, previous = self.step % 2, (self.step + 1) % 2
+        self.flags[slot].copy_(unfinished.max() == 0, non_blocking=True)
+        self.events[slot].record(self.stream)
+        self.step += 1
+        if self.step == 1:
+            return False
+        self.events[previous].synchronize()
+        return bool(self.flags[previous])
+
+
+def _can_defer_stop(generation_config: GenerationConfig, streamer: Any, model_kwargs: dict[str, Any],
+                    input_ids: torch.Tensor) -> bool:
+    """Defer only where the extra step leaves no trace: on CUDA, with nothing streamed or
+    recorded step by step, and a cache that generate() owns (a user's cache is handed back)."""
+    cache = model_kwargs.get("past_key_values")
+    return (
+        input_ids.device.type == "cuda" and streamer is None and not generation_config.return_dict_in_generate
+        and (cache is None or getattr(cache, "_owned_by_generate", False))
+    )
 
 
 def sample(model: Any, input_ids: torch.LongTensor, *, logits_processor: LogitsProcessorList,
@@ -87,9 +131,15 @@ def sample(model: Any, input_ids: torch.LongTensor, *, logits_processor: LogitsP
     has_eos_criteria = any(hasattr(c, "eos_token_id") for c in stopping_criteria)
     record = _Recorder(generation_config)
     unfinished = torch.ones(input_ids.shape[0], dtype=torch.long, device=input_ids.device)
+    step = (
+        model.get_compiled_call(generation_config.compile_config)
+        if model._valid_auto_compile_criteria(model_kwargs, generation_config) else None
+    )
+    deferred = _DeferredStop(input_ids.device) if _can_defer_stop(generation_config, streamer, model_kwargs, input_ids) else None
+    max_length = stopping_criteria.max_length
     first = True
     while True:
-        outputs = _forward(model, input_ids, model_kwargs, first)
+        outputs = _forward(model, input_ids, model_kwargs, first, step)
         first = False
         model_kwargs = model._update_model_kwargs_for_generation(outputs, model_kwargs)
         logits = outputs.logits[:, -1].to(copy=True, dtype=torch.float32, device=input_ids.device)  # (batch, vocab)
@@ -107,7 +157,14 @@ def sample(model: Any, input_ids: torch.LongTensor, *, logits_processor: LogitsP
             streamer.put(next_tokens.cpu())
         unfinished = unfinished & ~stopping_criteria(input_ids, record.scores)
         del outputs
-        if int(unfinished.max()) == 0:
+        if deferred is None:
+            if int(unfinished.max()) == 0:
+                break
+        elif deferred.all_finished_one_step_ago(unfinished):
+            # The step just queued ran after every row had finished: it only appended padding.
+            input_ids = input_ids[:, :-1]
+            break
+        elif max_length is not None and input_ids.shape[-1] >= max_length:
             break
     if streamer is not None:
         streamer.end()

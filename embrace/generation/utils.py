@@ -34,7 +34,7 @@ from embrace.errors import ConfigError
 from embrace.generation import search
 from embrace.generation.assisted import assisted_decoding
 from embrace.generation.candidate_generator import ConfidenceCriteria
-from embrace.generation.configuration_utils import GenerationConfig, GenerationMode
+from embrace.generation.configuration_utils import CompileConfig, GenerationConfig, GenerationMode
 from embrace.generation.constrained_beam import constrained_beam_search
 from embrace.generation.contrastive import contrastive_search
 from embrace.generation.group_beam import group_beam_search
@@ -51,7 +51,7 @@ from embrace.generation.stopping_criteria import (
 )
 from embrace.modeling.cache import StaticCache
 from embrace.modeling.outputs import ModelOutput
-from embrace.utils.logging import get_logger
+from embrace.utils.logging import get_logger, warning_once
 
 logger = get_logger(__name__)
 
@@ -355,7 +355,50 @@ class GenerationMixin:
         length = max(generation_config.max_length - 1, generation_config.max_cache_len or 0,
                      getattr(self, "_previous_max_cache_length", -1))
         self._previous_max_cache_length = length
-        model_kwargs["past_key_values"] = StaticCache(config=self.config, max_cache_len=length)
+        cache = StaticCache(config=self.config, max_cache_len=length)
+        cache._owned_by_generate = True  # never handed back unless return_dict_in_generate
+        model_kwargs["past_key_values"] = cache
+
+    def _valid_auto_compile_criteria(self, model_kwargs: dict[str, Any], generation_config: GenerationConfig) -> bool:
+        """Whether the decoding steps run through :meth:`get_compiled_call`.
+
+        As in the reference: only with a fixed-size cache (a growing cache would change
+        shapes every step), only on CUDA/XPU unless ``compile_config._compile_all_devices``,
+        and never with ``disable_compile=True``.
+        """
+        if generation_config.disable_compile:
+            return False
+        cache = model_kwargs.get("past_key_values")
+        compile_config = generation_config.compile_config
+        on_accelerator = self.device.type in ("cuda", "xpu") or bool(
+            compile_config is not None and compile_config._compile_all_devices
+        )
+        can_compile = on_accelerator and getattr(cache, "is_compileable", False)
+        if compile_config is not None and not can_compile:
+            warning_once(
+                logger, "`compile_config` is set, but generate() compiles only with a fixed-size cache "
+                "(cache_implementation='static') on a CUDA/XPU device; running uncompiled.",
+            )
+        return can_compile
+
+    def get_compiled_call(self, compile_config: CompileConfig | None) -> Callable[..., Any]:
+        """``torch.compile(self.__call__)`` with ``compile_config`` (default :class:`CompileConfig`).
+
+        The compiled function is kept and reused while the config stays the same, so the
+        compilation (and CUDA-graph capture) is paid once per model, not once per call.
+
+        Example:
+            >>> from embrace import LlamaConfig, LlamaForCausalLM
+            >>> model = LlamaForCausalLM(LlamaConfig(hidden_size=16, num_attention_heads=2, num_hidden_layers=1,
+            ...                                      intermediate_size=32, vocab_size=32))
+            >>> model.get_compiled_call(None) is model.get_compiled_call(CompileConfig())
+            True
+        """
+        compile_config = compile_config or CompileConfig()
+        if self.__dict__.get("_compiled_call") is None or self.__dict__.get("_last_compile_config") != compile_config:
+            self.__dict__["_last_compile_config"] = compile_config
+            self.__dict__["_compiled_call"] = torch.compile(self.__call__, **compile_config.to_dict())
+        return self.__dict__["_compiled_call"]
 
     def _encode_for_generation(self, input_ids: torch.Tensor, model_kwargs: dict[str, Any],
                                generation_config: GenerationConfig) -> ModelOutput:

@@ -192,3 +192,62 @@ def test_inductor_compiled_greedy_matches_eager(pairs):
     compiled = _compiled_copy(ours)
     assert torch.equal(_run(compiled, max_new_tokens=6, cache_implementation="static"), expected)
     torch._dynamo.reset()
+
+
+# --- automatic compilation (compile_config) ---------------------------------------------------
+
+
+def _all_devices(**options) -> embrace.CompileConfig:
+    config = embrace.CompileConfig(**options)
+    config._compile_all_devices = True  # what the reference's own tests use to compile on CPU
+    return config
+
+
+def test_compile_config_matches_reference():
+    ours, ref = embrace.CompileConfig(dynamic=True, mode="default"), transformers.CompileConfig(dynamic=True, mode="default")
+    assert ours.to_dict() == ref.to_dict()
+    assert embrace.CompileConfig() == embrace.CompileConfig()
+    # The config is written into a GenerationConfig's JSON like the reference's, and left out of
+    # generation_config.json by save_pretrained.
+    ours_json = embrace.GenerationConfig(max_new_tokens=4, compile_config=ours).to_json_string()
+    assert ours_json == transformers.GenerationConfig(max_new_tokens=4, compile_config=ref).to_json_string()
+    with pytest.raises(embrace.errors.ConfigError, match="must be a CompileConfig"):
+        embrace.GenerationConfig(compile_config={"dynamic": True})
+
+
+def test_generation_config_save_drops_compile_config(tmp_path):
+    embrace.GenerationConfig(max_new_tokens=4, compile_config=embrace.CompileConfig()).save_pretrained(tmp_path)
+    assert "compile_config" not in (tmp_path / "generation_config.json").read_text()
+
+
+def test_auto_compile_decodes_through_the_compiled_call(pairs):
+    from torch._dynamo.utils import counters
+
+    torch._dynamo.reset()
+    _, ours = pairs["llama"]
+    expected = _run(ours, max_new_tokens=8)
+    config = _all_devices(backend="eager", mode="default", fullgraph=True)
+    counters.clear()
+    assert torch.equal(_run(ours, max_new_tokens=8, cache_implementation="static", compile_config=config), expected)
+    # The prompt's pass runs uncompiled; all the decoding steps share one graph.
+    assert counters["stats"]["unique_graphs"] == 1
+    compiled = ours.get_compiled_call(config)
+    assert ours.get_compiled_call(config) is compiled  # reused while the config stays the same
+    counters.clear()
+    assert torch.equal(_run(ours, max_new_tokens=8, cache_implementation="static", compile_config=config), expected)
+    assert not counters["stats"]["unique_graphs"]
+    torch._dynamo.reset()
+
+
+def test_auto_compile_is_skipped_when_it_cannot_or_must_not_run(pairs):
+    from torch._dynamo.utils import counters
+
+    _, ours = pairs["llama"]
+    counters.clear()
+    # disable_compile wins over a config that asks for every device.
+    _run(ours, max_new_tokens=3, cache_implementation="static", compile_config=_all_devices(backend="eager"),
+         disable_compile=True)
+    # A growing cache changes shapes every step: never compiled.
+    _run(ours, max_new_tokens=3, compile_config=_all_devices(backend="eager"))
+    assert not counters["stats"]
+    assert ours._valid_auto_compile_criteria({}, embrace.GenerationConfig()) is False
