@@ -24,11 +24,9 @@ Example:
 from __future__ import annotations
 
 import copy
-import functools
 from dataclasses import dataclass
 
 import torch
-import torch.utils.checkpoint
 from torch import nn
 
 from embrace.configuration import PretrainedConfig
@@ -47,7 +45,23 @@ from embrace.modeling.outputs import (
     TokenClassifierOutput,
 )
 from embrace.modeling.modeling_utils import PreTrainedModel
-from embrace.models.bert import BertEmbeddings, BertPreTrainedModel, OptTensor, Tensor, _extras
+from embrace.modeling.heads import (
+    body_extras,
+    count_choices,
+    masked_lm_output,
+    multiple_choice_output,
+    question_answering_output,
+    sequence_classification_output,
+    token_classification_output,
+)
+from embrace.models.bert import (
+    BertEmbeddings,
+    OptTensor,
+    Tensor,
+    attend,
+    call_layer,
+    split_heads,
+)
 
 
 class AlbertConfig(PretrainedConfig):
@@ -140,17 +154,12 @@ class AlbertAttention(nn.Module):
     def forward(
         self, hidden_states: Tensor, attention_mask: OptTensor = None, *, output_attentions: bool = False
     ) -> tuple[Tensor, OptTensor]:
-        batch, seq = hidden_states.shape[:2]
-
-        def heads(projection: nn.Linear) -> Tensor:  # (batch, seq, hidden) -> (batch, heads, seq, head_dim)
-            return projection(hidden_states).view(batch, seq, -1, self.attention_head_size).transpose(1, 2)
-
-        attention = ALL_ATTENTION_FUNCTIONS[self.config._attn_implementation or "sdpa"]
-        context, weights = attention(
-            self, heads(self.query), heads(self.key), heads(self.value), attention_mask, scaling=self.scaling,
-            dropout=self.attention_dropout.p if self.training else 0.0, output_attentions=output_attentions,
-        )  # (batch, seq, heads, head_dim)
-        projected = self.output_dropout(self.dense(context.reshape(batch, seq, -1)))
+        projections = (self.query, self.key, self.value)
+        query, key, value = (split_heads(hidden_states, p, self.attention_head_size) for p in projections)
+        context, weights = attend(
+            self, query, key, value, attention_mask, self.attention_dropout, output_attentions
+        )  # (batch, seq, hidden)
+        projected = self.output_dropout(self.dense(context))
         return self.LayerNorm(hidden_states + projected), weights
 
 
@@ -234,18 +243,12 @@ class AlbertTransformer(nn.Module):
         all_hidden = [hidden_states] if output_hidden_states else None
         all_weights = []
         steps, groups = self.config.num_hidden_layers, self.config.num_hidden_groups
-        checkpointing = self.gradient_checkpointing and self.training
         for step in range(steps):
             group = self.albert_layer_groups[int(step / (steps / groups))]
             for layer in group.albert_layers:
-                if checkpointing:
-                    checkpoint = getattr(self, "_gradient_checkpointing_func", None) or functools.partial(
-                        torch.utils.checkpoint.checkpoint, use_reentrant=False
-                    )
-                    run = functools.partial(layer.__call__, output_attentions=output_attentions)
-                    hidden_states, weights = checkpoint(run, hidden_states, attention_mask)
-                else:
-                    hidden_states, weights = layer(hidden_states, attention_mask, output_attentions=output_attentions)
+                hidden_states, weights = call_layer(
+                    self, layer, hidden_states, attention_mask, output_attentions=output_attentions
+                )
                 if all_hidden is not None:
                     all_hidden.append(hidden_states)
                 if weights is not None:
@@ -327,7 +330,6 @@ class AlbertPreTrainedModel(PreTrainedModel):
     supports_gradient_checkpointing = True
     _supports_sdpa = True
     _keys_to_ignore_on_load_unexpected = [r"embeddings\.position_ids"]
-    _finish = BertPreTrainedModel._finish
 
     @torch.no_grad()
     def _init_weights(self, module: nn.Module) -> None:
@@ -337,7 +339,6 @@ class AlbertPreTrainedModel(PreTrainedModel):
         elif isinstance(module, AlbertEmbeddings):
             module.position_ids.copy_(torch.arange(module.position_ids.shape[-1]).expand((1, -1)))
             module.token_type_ids.zero_()
-
 
 
 class AlbertModel(AlbertPreTrainedModel):
@@ -388,7 +389,7 @@ class AlbertModel(AlbertPreTrainedModel):
         )
         sequence = encoded.last_hidden_state
         pooled = self.pooler_activation(self.pooler(sequence[:, 0])) if self.pooler is not None else None
-        output = BaseModelOutputWithPooling(last_hidden_state=sequence, pooler_output=pooled, **_extras(encoded))
+        output = BaseModelOutputWithPooling(last_hidden_state=sequence, pooler_output=pooled, **body_extras(encoded))
         return self._finish(output, return_dict)
 
 
@@ -443,7 +444,7 @@ class AlbertForPreTraining(_AlbertMLMMixin, AlbertPreTrainedModel):
             sop = nn.functional.cross_entropy(sop_scores.view(-1, 2), sentence_order_label.view(-1))
             loss = mlm + sop
         output = AlbertForPreTrainingOutput(
-            loss=loss, prediction_logits=prediction_scores, sop_logits=sop_scores, **_extras(outputs)
+            loss=loss, prediction_logits=prediction_scores, sop_logits=sop_scores, **body_extras(outputs)
         )
         return self._finish(output, return_dict)
 
@@ -475,8 +476,7 @@ class AlbertForMaskedLM(_AlbertMLMMixin, AlbertPreTrainedModel):
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
         logits = self.predictions(outputs.last_hidden_state)
-        loss = None if labels is None else losses.masked_lm_loss(logits, labels)
-        return self._finish(MaskedLMOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
+        return masked_lm_output(self, outputs, logits, labels, return_dict)
 
 
 class AlbertForSequenceClassification(AlbertPreTrainedModel):
@@ -508,8 +508,7 @@ class AlbertForSequenceClassification(AlbertPreTrainedModel):
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
         logits = self.classifier(self.dropout(outputs.pooler_output))  # (batch, num_labels)
-        loss = None if labels is None else losses.sequence_classification_loss(self, logits, labels)
-        return self._finish(SequenceClassifierOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
+        return sequence_classification_output(self, outputs, logits, labels, return_dict)
 
 
 class AlbertForTokenClassification(AlbertPreTrainedModel):
@@ -542,8 +541,7 @@ class AlbertForTokenClassification(AlbertPreTrainedModel):
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
         logits = self.classifier(self.dropout(outputs.last_hidden_state))  # (batch, seq, num_labels)
-        loss = None if labels is None else losses.token_classification_loss(logits, labels)
-        return self._finish(TokenClassifierOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
+        return token_classification_output(self, outputs, logits, labels, return_dict)
 
 
 class AlbertForQuestionAnswering(AlbertPreTrainedModel):
@@ -573,12 +571,8 @@ class AlbertForQuestionAnswering(AlbertPreTrainedModel):
             input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds,
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
-        start_logits, end_logits = losses.split_span_logits(self.qa_outputs(outputs.last_hidden_state))
-        loss = losses.span_prediction_loss(start_logits, end_logits, start_positions, end_positions)
-        output = QuestionAnsweringModelOutput(
-            loss=loss, start_logits=start_logits, end_logits=end_logits, **_extras(outputs)
-        )
-        return self._finish(output, return_dict)
+        span_logits = self.qa_outputs(outputs.last_hidden_state)  # (batch, seq, 2)
+        return question_answering_output(self, outputs, span_logits, start_positions, end_positions, return_dict)
 
 
 class AlbertForMultipleChoice(AlbertPreTrainedModel):
@@ -604,17 +598,14 @@ class AlbertForMultipleChoice(AlbertPreTrainedModel):
         output_attentions: bool | None = None, output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
     ) -> MultipleChoiceModelOutput | tuple:
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ValueError("You must specify exactly one of input_ids or inputs_embeds")
-        num_choices = (input_ids if input_ids is not None else inputs_embeds).shape[1]
+        num_choices = count_choices(input_ids, inputs_embeds)
         outputs = self.albert(
             losses.flatten_choices(input_ids), losses.flatten_choices(attention_mask), losses.flatten_choices(token_type_ids),
             losses.flatten_choices(position_ids), losses.flatten_choices(inputs_embeds),
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
         logits = self.classifier(self.dropout(outputs.pooler_output)).view(-1, num_choices)  # (batch, choices)
-        loss = None if labels is None else nn.functional.cross_entropy(logits, labels)
-        return self._finish(MultipleChoiceModelOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
+        return multiple_choice_output(self, outputs, logits, labels, return_dict)
 
 
 __all__ = [

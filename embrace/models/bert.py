@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any, Callable, Union
+from typing import Any, Union
 
 import torch
 import torch.utils.checkpoint
@@ -38,6 +38,15 @@ from embrace.modeling.attention import ALL_ATTENTION_FUNCTIONS, causal_keep_mask
 from embrace.modeling.cache import Cache, DynamicCache, EncoderDecoderCache, cache_from_legacy
 from embrace.generation.utils import GenerationMixin
 from embrace.modeling import losses
+from embrace.modeling.heads import (
+    body_extras,
+    count_choices,
+    masked_lm_output,
+    multiple_choice_output,
+    question_answering_output,
+    sequence_classification_output,
+    token_classification_output,
+)
 from embrace.modeling.modeling_utils import PreTrainedModel
 from embrace.modeling.outputs import (
     BaseModelOutputWithPastAndCrossAttentions,
@@ -162,6 +171,38 @@ class BertEmbeddings(nn.Module):
 # --- attention ------------------------------------------------------------------------
 
 
+def split_heads(states: Tensor, projection: nn.Linear, head_dim: int) -> Tensor:
+    """``projection(states)`` split into heads: (batch, seq, hidden) -> (batch, heads, seq, head_dim).
+
+    A strided view, no copy. Also used by the ALBERT and DistilBERT attention blocks.
+
+    Example:
+        >>> import torch
+        >>> split_heads(torch.zeros(2, 5, 8), nn.Linear(8, 8), 4).shape
+        torch.Size([2, 2, 5, 4])
+    """
+    batch, seq = states.shape[:2]
+    return projection(states).view(batch, seq, -1, head_dim).transpose(1, 2)
+
+
+def attend(
+    module: nn.Module, query: Tensor, key: Tensor, value: Tensor, attention_mask: OptTensor, dropout: nn.Dropout,
+    output_attentions: bool, **extra: Any,
+) -> tuple[Tensor, OptTensor]:
+    """Attention through the backend ``module.config`` names, scaled by ``module.scaling``.
+
+    Returns ``(context (batch, q_len, heads * head_dim), weights or None)``; ``dropout`` acts
+    only in training. Also used by the ALBERT and DistilBERT attention blocks.
+    """
+    # A block built on its own (not through a model) has no backend chosen yet: use the default.
+    attention = ALL_ATTENTION_FUNCTIONS[module.config._attn_implementation or "sdpa"]
+    context, weights = attention(
+        module, query, key, value, attention_mask, scaling=module.scaling,
+        dropout=dropout.p if module.training else 0.0, output_attentions=output_attentions, **extra,
+    )  # (batch, q_len, heads, head_dim)
+    return context.reshape(*context.shape[:2], -1), weights
+
+
 class BertSelfAttention(nn.Module):
     """Multi-head self-attention with optional KV cache and relative position scores.
 
@@ -203,9 +244,7 @@ class BertSelfAttention(nn.Module):
         self.layer_idx = layer_idx
 
     def _split_heads(self, states: Tensor, projection: nn.Linear) -> Tensor:
-        batch, seq = states.shape[:2]
-        # (batch, seq, hidden) -> (batch, heads, seq, head_dim): a strided view, no copy.
-        return projection(states).view(batch, seq, -1, self.attention_head_size).transpose(1, 2)
+        return split_heads(states, projection, self.attention_head_size)  # (batch, heads, seq, head_dim)
 
     def _relative_scores(self, query: Tensor, key: Tensor) -> Tensor:
         """Scaled relative-position logits ``(batch, heads, q_len, kv_len)``, added to ``q.k``."""
@@ -234,16 +273,8 @@ class BertSelfAttention(nn.Module):
                 attention_mask = bias.masked_fill(~attention_mask, torch.finfo(bias.dtype).min)
             else:
                 attention_mask = bias + attention_mask
-        # A block built on its own (not through a model) has no backend chosen yet: use the default.
-        attention = ALL_ATTENTION_FUNCTIONS[self.config._attn_implementation or "sdpa"]
-        extra: dict[str, Any] = {"output_attentions": output_attentions}
-        if head_mask is not None:
-            extra["head_mask"] = head_mask
-        dropout = self.dropout.p if self.training else 0.0
-        context, weights = attention(
-            self, query, key, value, attention_mask, scaling=self.scaling, dropout=dropout, **extra
-        )  # (batch, q_len, heads, head_dim)
-        return context.reshape(*context.shape[:2], -1), weights  # (batch, q_len, all_head_size)
+        extra = {} if head_mask is None else {"head_mask": head_mask}
+        return attend(self, query, key, value, attention_mask, self.dropout, output_attentions, **extra)
 
     def forward(
         self, hidden_states: Tensor, attention_mask: OptTensor = None, past_key_values: Cache | None = None, *,
@@ -474,6 +505,24 @@ class BertLayer(nn.Module):
         return self.output(self.intermediate(attention_output), attention_output)
 
 
+def call_layer(stack: nn.Module, layer: nn.Module, *args: Any, **options: Any) -> Any:
+    """``layer(*args, **options)``, recomputed in backward instead of stored when ``stack`` trains with
+    gradient checkpointing (the encoder stacks of BERT, ALBERT, DeBERTa-v2 and DistilBERT call layers so).
+
+    Example:
+        >>> import torch
+        >>> stack = nn.Module(); stack.gradient_checkpointing = True
+        >>> call_layer(stack, nn.Linear(2, 3), torch.zeros(1, 2)).shape
+        torch.Size([1, 3])
+    """
+    if stack.gradient_checkpointing and stack.training:
+        checkpoint = getattr(stack, "_gradient_checkpointing_func", None) or functools.partial(
+            torch.utils.checkpoint.checkpoint, use_reentrant=False
+        )
+        return checkpoint(functools.partial(layer.__call__, **options), *args)
+    return layer(*args, **options)
+
+
 class BertEncoder(nn.Module):
     """The stack of :class:`BertLayer`; collects hidden states and attention weights on request.
 
@@ -498,22 +547,14 @@ class BertEncoder(nn.Module):
         all_hidden: list[Tensor] | None = [] if output_hidden_states else None
         all_self: list[Tensor] = []
         all_cross: list[Tensor] = []
-        checkpointing = self.gradient_checkpointing and self.training
         for i, layer in enumerate(self.layer):
             if all_hidden is not None:
                 all_hidden.append(hidden_states)
-            layer_head_mask = head_mask[i] if head_mask is not None else None
-            options = {"head_mask": layer_head_mask, "output_attentions": output_attentions}
-            args = (hidden_states, attention_mask, encoder_hidden_states, encoder_attention_mask, past_key_values)
-            if checkpointing:
-                # Recompute the layer in backward instead of storing its activations.
-                checkpoint = getattr(self, "_gradient_checkpointing_func", None) or functools.partial(
-                    torch.utils.checkpoint.checkpoint, use_reentrant=False
-                )
-                run = functools.partial(layer.__call__, **options)
-                hidden_states, self_weights, cross_weights = checkpoint(run, *args)
-            else:
-                hidden_states, self_weights, cross_weights = layer(*args, **options)
+            hidden_states, self_weights, cross_weights = call_layer(
+                self, layer, hidden_states, attention_mask, encoder_hidden_states, encoder_attention_mask,
+                past_key_values, head_mask=head_mask[i] if head_mask is not None else None,
+                output_attentions=output_attentions,
+            )
             if self_weights is not None:
                 all_self.append(self_weights)
             if cross_weights is not None:
@@ -705,39 +746,6 @@ class BertPreTrainedModel(PreTrainedModel):
         self.base_model._prune_heads(heads_to_prune)
 
 
-def _extras(outputs: BaseModelOutputWithPoolingAndCrossAttentions) -> dict[str, Any]:
-    """The optional fields every head copies from the body's output."""
-    return {"hidden_states": outputs.hidden_states, "attentions": outputs.attentions}
-
-
-def decoder_lm_forward(
-    model: PreTrainedModel, body: nn.Module, lm_logits: Callable[[Tensor], Tensor], body_args: tuple,
-    *, labels: OptTensor, use_cache: bool | None, output_attentions: bool | None,
-    output_hidden_states: HiddenSelection, return_dict: bool | None, logits_to_keep: int | Tensor,
-    loss_kwargs: dict[str, Any],
-) -> CausalLMOutputWithCrossAttentions | tuple:
-    """The causal-LM head forward of the BERT-bodied decoders (BERT, RoBERTa, ELECTRA).
-
-    ``body_args`` are the body's positional inputs up to ``past_key_values``; only the
-    kept positions go through ``lm_logits`` (hidden -> vocab), and ``labels`` give the
-    shifted next-token loss (training never needs the cache, so it is turned off).
-    """
-    losses.check_loss_kwargs(type(model).__name__, loss_kwargs)
-    if labels is not None:
-        use_cache = False
-    outputs = body(
-        *body_args, use_cache,
-        output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
-    )
-    logits = lm_logits(losses.keep_positions(outputs.last_hidden_state, logits_to_keep))  # (batch, kept, vocab)
-    loss = None if labels is None else losses.causal_lm_loss(logits, labels, model.config.vocab_size, **loss_kwargs)
-    output = CausalLMOutputWithCrossAttentions(
-        loss=loss, logits=logits, past_key_values=outputs.past_key_values, **_extras(outputs),
-        cross_attentions=outputs.cross_attentions,
-    )
-    return model._finish(output, return_dict)
-
-
 class BertModel(BertPreTrainedModel):
     """The BERT body: embeddings, encoder and (optionally) the pooler.
 
@@ -888,6 +896,10 @@ class _BertLMHeadMixin:
         self.cls.predictions.decoder = new_embeddings
         self.cls.predictions.bias = new_embeddings.bias
 
+    def _lm_logits(self, hidden_states: Tensor) -> Tensor:
+        """Vocabulary logits ``(batch, seq, vocab)`` of ``hidden_states`` (the LM heads' forwards call this)."""
+        return self.cls.predictions(hidden_states)
+
 
 class BertForPreTraining(_BertLMHeadMixin, BertPreTrainedModel):
     """BERT with both pre-training heads; the loss needs ``labels`` and ``next_sentence_label``.
@@ -924,7 +936,7 @@ class BertForPreTraining(_BertLMHeadMixin, BertPreTrainedModel):
             loss = mlm + nsp
         output = BertForPreTrainingOutput(
             loss=loss, prediction_logits=prediction_scores, seq_relationship_logits=seq_relationship_score,
-            **_extras(outputs),
+            **body_extras(outputs),
         )
         return self._finish(output, return_dict)
 
@@ -966,14 +978,24 @@ class BertLMHeadModel(_BertLMHeadMixin, BertPreTrainedModel, GenerationMixin):
         output_attentions: bool | None = None, output_hidden_states: HiddenSelection = None,
         return_dict: bool | None = None, logits_to_keep: int | Tensor = 0, **loss_kwargs: Any,
     ) -> CausalLMOutputWithCrossAttentions | tuple:
-        return decoder_lm_forward(
-            self, self.bert, self.cls,
-            (input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
-             encoder_hidden_states, encoder_attention_mask, past_key_values),
-            labels=labels, use_cache=use_cache, output_attentions=output_attentions,
-            output_hidden_states=output_hidden_states, return_dict=return_dict, logits_to_keep=logits_to_keep,
-            loss_kwargs=loss_kwargs,
+        # Also the forward of RoBERTa's and ELECTRA's causal LMs: the body is ``base_model``,
+        # the vocabulary projection ``_lm_logits``.
+        losses.check_loss_kwargs(type(self).__name__, loss_kwargs)
+        if labels is not None:
+            use_cache = False  # training never needs the cache
+        outputs = self.base_model(
+            input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
+            encoder_hidden_states, encoder_attention_mask, past_key_values, use_cache,
+            output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
+        hidden = losses.keep_positions(outputs.last_hidden_state, logits_to_keep)  # only the kept positions
+        logits = self._lm_logits(hidden)  # (batch, kept, vocab)
+        loss = None if labels is None else losses.causal_lm_loss(logits, labels, self.config.vocab_size, **loss_kwargs)
+        output = CausalLMOutputWithCrossAttentions(
+            loss=loss, logits=logits, past_key_values=outputs.past_key_values, **body_extras(outputs),
+            cross_attentions=outputs.cross_attentions,
+        )
+        return self._finish(output, return_dict)
 
 
 class BertForMaskedLM(_BertLMHeadMixin, BertPreTrainedModel):
@@ -1002,14 +1024,13 @@ class BertForMaskedLM(_BertLMHeadMixin, BertPreTrainedModel):
         output_attentions: bool | None = None, output_hidden_states: HiddenSelection = None,
         return_dict: bool | None = None,
     ) -> MaskedLMOutput | tuple:
-        outputs = self.bert(
+        # Also RoBERTa's masked-LM forward (body ``base_model``, head ``_lm_logits``).
+        outputs = self.base_model(
             input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
             encoder_hidden_states, encoder_attention_mask,
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
-        scores = self.cls(outputs.last_hidden_state)  # (batch, seq, vocab)
-        loss = None if labels is None else losses.masked_lm_loss(scores, labels)
-        return self._finish(MaskedLMOutput(loss=loss, logits=scores, **_extras(outputs)), return_dict)
+        return masked_lm_output(self, outputs, self._lm_logits(outputs.last_hidden_state), labels, return_dict)
 
 
 class BertForNextSentencePrediction(BertPreTrainedModel):
@@ -1040,7 +1061,7 @@ class BertForNextSentencePrediction(BertPreTrainedModel):
         )
         scores = self.cls(outputs.pooler_output)  # (batch, 2)
         loss = None if labels is None else nn.functional.cross_entropy(scores.view(-1, 2), labels.view(-1))
-        return self._finish(NextSentencePredictorOutput(loss=loss, logits=scores, **_extras(outputs)), return_dict)
+        return self._finish(NextSentencePredictorOutput(loss=loss, logits=scores, **body_extras(outputs)), return_dict)
 
 
 def _classifier_dropout(config: BertConfig) -> nn.Dropout:
@@ -1079,13 +1100,16 @@ class BertForSequenceClassification(BertPreTrainedModel):
         labels: OptTensor = None, output_attentions: bool | None = None,
         output_hidden_states: HiddenSelection = None, return_dict: bool | None = None,
     ) -> SequenceClassifierOutput | tuple:
-        outputs = self.bert(
+        # Also RoBERTa's and ELECTRA's: they read the body's output through their own _head_logits.
+        outputs = self.base_model(
             input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
-        logits = self.classifier(self.dropout(outputs.pooler_output))  # (batch, num_labels)
-        loss = None if labels is None else losses.sequence_classification_loss(self, logits, labels)
-        return self._finish(SequenceClassifierOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
+        return sequence_classification_output(self, outputs, self._head_logits(outputs), labels, return_dict)
+
+    def _head_logits(self, outputs: BaseModelOutputWithPoolingAndCrossAttentions) -> Tensor:
+        return self.classifier(self.dropout(outputs.pooler_output))  # (batch, num_labels)
+
 
 class BertForMultipleChoice(BertPreTrainedModel):
     """BERT scoring ``num_choices`` candidates per example; inputs are ``(batch, num_choices, seq)``.
@@ -1110,17 +1134,18 @@ class BertForMultipleChoice(BertPreTrainedModel):
         labels: OptTensor = None, output_attentions: bool | None = None,
         output_hidden_states: HiddenSelection = None, return_dict: bool | None = None,
     ) -> MultipleChoiceModelOutput | tuple:
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ValueError("You must specify exactly one of input_ids or inputs_embeds")
-        num_choices = (input_ids if input_ids is not None else inputs_embeds).shape[1]
-        outputs = self.bert(
+        # Also RoBERTa's and ELECTRA's: the choices are scored by each family's _head_logits.
+        num_choices = count_choices(input_ids, inputs_embeds)
+        outputs = self.base_model(
             losses.flatten_choices(input_ids), losses.flatten_choices(attention_mask), losses.flatten_choices(token_type_ids),
             losses.flatten_choices(position_ids), head_mask, losses.flatten_choices(inputs_embeds),
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
-        )
-        logits = self.classifier(self.dropout(outputs.pooler_output)).view(-1, num_choices)  # (batch, choices)
-        loss = None if labels is None else nn.functional.cross_entropy(logits, labels)
-        return self._finish(MultipleChoiceModelOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
+        )  # every choice is a sequence of its own: (batch * choices, seq, hidden)
+        logits = self._head_logits(outputs).view(-1, num_choices)  # (batch, choices)
+        return multiple_choice_output(self, outputs, logits, labels, return_dict)
+
+    def _head_logits(self, outputs: BaseModelOutputWithPoolingAndCrossAttentions) -> Tensor:
+        return self.classifier(self.dropout(outputs.pooler_output))  # (batch * choices, 1)
 
 
 class BertForTokenClassification(BertPreTrainedModel):
@@ -1148,13 +1173,13 @@ class BertForTokenClassification(BertPreTrainedModel):
         labels: OptTensor = None, output_attentions: bool | None = None,
         output_hidden_states: HiddenSelection = None, return_dict: bool | None = None,
     ) -> TokenClassifierOutput | tuple:
-        outputs = self.bert(
+        # Also RoBERTa's and ELECTRA's (same modules; the body is ``base_model``).
+        outputs = self.base_model(
             input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
         logits = self.classifier(self.dropout(outputs.last_hidden_state))  # (batch, seq, num_labels)
-        loss = None if labels is None else losses.token_classification_loss(logits, labels)
-        return self._finish(TokenClassifierOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
+        return token_classification_output(self, outputs, logits, labels, return_dict)
 
 
 class BertForQuestionAnswering(BertPreTrainedModel):
@@ -1185,16 +1210,13 @@ class BertForQuestionAnswering(BertPreTrainedModel):
         start_positions: OptTensor = None, end_positions: OptTensor = None, output_attentions: bool | None = None,
         output_hidden_states: HiddenSelection = None, return_dict: bool | None = None,
     ) -> QuestionAnsweringModelOutput | tuple:
-        outputs = self.bert(
+        # Also RoBERTa's and ELECTRA's (same modules; the body is ``base_model``).
+        outputs = self.base_model(
             input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
-        start_logits, end_logits = losses.split_span_logits(self.qa_outputs(outputs.last_hidden_state))  # (batch, seq)
-        loss = losses.span_prediction_loss(start_logits, end_logits, start_positions, end_positions)
-        output = QuestionAnsweringModelOutput(
-            loss=loss, start_logits=start_logits, end_logits=end_logits, **_extras(outputs)
-        )
-        return self._finish(output, return_dict)
+        span_logits = self.qa_outputs(outputs.last_hidden_state)  # (batch, seq, 2)
+        return question_answering_output(self, outputs, span_logits, start_positions, end_positions, return_dict)
 
 
 __all__ = [

@@ -29,11 +29,9 @@ Example:
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import torch
-import torch.utils.checkpoint
 from torch import nn
 
 from embrace.configuration import PretrainedConfig
@@ -50,7 +48,19 @@ from embrace.modeling.outputs import (
     SequenceClassifierOutput,
     TokenClassifierOutput,
 )
-from embrace.models.bert import BertPreTrainedModel, OptTensor, Tensor, _extras
+from embrace.modeling.heads import (
+    body_extras,
+    count_choices,
+    masked_lm_output,
+    multiple_choice_output,
+    question_answering_output,
+    token_classification_output,
+)
+from embrace.models.bert import (
+    OptTensor,
+    Tensor,
+    call_layer,
+)
 
 _POS_ATT_TYPES = ("c2p", "p2c")
 
@@ -478,16 +488,9 @@ class DebertaV2Encoder(nn.Module):
         all_weights = []
         states = hidden_states
         for i, layer in enumerate(self.layer):
-            if self.gradient_checkpointing and self.training:
-                checkpoint = getattr(self, "_gradient_checkpointing_func", None) or functools.partial(
-                    torch.utils.checkpoint.checkpoint, use_reentrant=False
-                )
-                run = functools.partial(layer.__call__, output_attentions=output_attentions)
-                states, weights = checkpoint(run, states, pair_mask, relative_pos, rel_embeddings)
-            else:
-                states, weights = layer(
-                    states, pair_mask, relative_pos, rel_embeddings, output_attentions=output_attentions
-                )
+            states, weights = call_layer(
+                self, layer, states, pair_mask, relative_pos, rel_embeddings, output_attentions=output_attentions
+            )
             if i == 0 and self.conv is not None:
                 states = self.conv(hidden_states, states, input_mask)
             if all_hidden is not None:
@@ -516,7 +519,6 @@ class DebertaV2PreTrainedModel(PreTrainedModel):
     supports_gradient_checkpointing = True
     _supports_sdpa = True
     _keys_to_ignore_on_load_unexpected = ["position_embeddings"]
-    _finish = BertPreTrainedModel._finish
 
     @torch.no_grad()
     def _init_weights(self, module: nn.Module) -> None:
@@ -726,8 +728,7 @@ class DebertaV2ForMaskedLM(DebertaV2PreTrainedModel):
             logits = self.cls(outputs.last_hidden_state)
         else:
             logits = self.lm_predictions(outputs.last_hidden_state, self.deberta.embeddings.word_embeddings)
-        loss = None if labels is None else losses.masked_lm_loss(logits, labels)
-        return self._finish(MaskedLMOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
+        return masked_lm_output(self, outputs, logits, labels, return_dict)
 
 
 class ContextPooler(nn.Module):
@@ -797,7 +798,7 @@ class DebertaV2ForSequenceClassification(DebertaV2PreTrainedModel):
                 loss, logits = self._deberta_loss(logits, labels)
             else:
                 loss = losses.sequence_classification_loss(self, logits, labels)
-        return self._finish(SequenceClassifierOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
+        return self._finish(SequenceClassifierOutput(loss=loss, logits=logits, **body_extras(outputs)), return_dict)
 
     def _deberta_loss(self, logits: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
         """(loss, logits); for regression the logits come back flattened to ``(batch,)``, as the reference does."""
@@ -842,8 +843,7 @@ class DebertaV2ForTokenClassification(DebertaV2PreTrainedModel):
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
         logits = self.classifier(self.dropout(outputs.last_hidden_state))  # (batch, seq, num_labels)
-        loss = None if labels is None else losses.token_classification_loss(logits, labels)
-        return self._finish(TokenClassifierOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
+        return token_classification_output(self, outputs, logits, labels, return_dict)
 
 
 class DebertaV2ForQuestionAnswering(DebertaV2PreTrainedModel):
@@ -873,12 +873,8 @@ class DebertaV2ForQuestionAnswering(DebertaV2PreTrainedModel):
             input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds,
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
-        start_logits, end_logits = losses.split_span_logits(self.qa_outputs(outputs.last_hidden_state))
-        loss = losses.span_prediction_loss(start_logits, end_logits, start_positions, end_positions)
-        output = QuestionAnsweringModelOutput(
-            loss=loss, start_logits=start_logits, end_logits=end_logits, **_extras(outputs)
-        )
-        return self._finish(output, return_dict)
+        span_logits = self.qa_outputs(outputs.last_hidden_state)  # (batch, seq, 2)
+        return question_answering_output(self, outputs, span_logits, start_positions, end_positions, return_dict)
 
 
 class DebertaV2ForMultipleChoice(DebertaV2PreTrainedModel):
@@ -906,9 +902,7 @@ class DebertaV2ForMultipleChoice(DebertaV2PreTrainedModel):
         output_attentions: bool | None = None, output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
     ) -> MultipleChoiceModelOutput | tuple:
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ValueError("You must specify exactly one of input_ids or inputs_embeds")
-        num_choices = (input_ids if input_ids is not None else inputs_embeds).shape[1]
+        num_choices = count_choices(input_ids, inputs_embeds)
         outputs = self.deberta(
             losses.flatten_choices(input_ids), losses.flatten_choices(attention_mask), losses.flatten_choices(token_type_ids),
             losses.flatten_choices(position_ids), losses.flatten_choices(inputs_embeds),
@@ -916,8 +910,7 @@ class DebertaV2ForMultipleChoice(DebertaV2PreTrainedModel):
         )
         pooled = self.dropout(self.pooler(outputs.last_hidden_state))
         logits = self.classifier(pooled).view(-1, num_choices)  # (batch, choices)
-        loss = None if labels is None else nn.functional.cross_entropy(logits, labels)
-        return self._finish(MultipleChoiceModelOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
+        return multiple_choice_output(self, outputs, logits, labels, return_dict)
 
 
 __all__ = [

@@ -18,10 +18,8 @@ Example:
 
 from __future__ import annotations
 
-import functools
 
 import torch
-import torch.utils.checkpoint
 from torch import nn
 
 from embrace.configuration import PretrainedConfig
@@ -38,7 +36,21 @@ from embrace.modeling.outputs import (
     SequenceClassifierOutput,
     TokenClassifierOutput,
 )
-from embrace.models.bert import BertPreTrainedModel, OptTensor, Tensor
+from embrace.modeling.heads import (
+    count_choices,
+    masked_lm_output,
+    multiple_choice_output,
+    question_answering_output,
+    sequence_classification_output,
+    token_classification_output,
+)
+from embrace.models.bert import (
+    OptTensor,
+    Tensor,
+    attend,
+    call_layer,
+    split_heads,
+)
 from embrace.utils.logging import get_logger
 
 logger = get_logger(__name__)
@@ -155,17 +167,10 @@ class DistilBertSelfAttention(nn.Module):
     def forward(
         self, hidden_states: Tensor, attention_mask: OptTensor = None, *, output_attentions: bool = False
     ) -> tuple[Tensor, OptTensor]:
-        batch, seq = hidden_states.shape[:2]
-
-        def heads(projection: nn.Linear) -> Tensor:  # (batch, seq, dim) -> (batch, heads, seq, head_dim)
-            return projection(hidden_states).view(batch, seq, -1, self.attention_head_size).transpose(1, 2)
-
-        attention = ALL_ATTENTION_FUNCTIONS[self.config._attn_implementation or "sdpa"]
-        context, weights = attention(
-            self, heads(self.q_lin), heads(self.k_lin), heads(self.v_lin), attention_mask, scaling=self.scaling,
-            dropout=self.dropout.p if self.training else 0.0, output_attentions=output_attentions,
-        )  # (batch, seq, heads, head_dim)
-        return self.out_lin(context.reshape(batch, seq, -1)), weights
+        projections = (self.q_lin, self.k_lin, self.v_lin)
+        query, key, value = (split_heads(hidden_states, p, self.attention_head_size) for p in projections)
+        context, weights = attend(self, query, key, value, attention_mask, self.dropout, output_attentions)
+        return self.out_lin(context), weights  # (batch, seq, dim)
 
 
 class DistilBertFFN(nn.Module):
@@ -245,14 +250,9 @@ class DistilBertTransformer(nn.Module):
         all_hidden = [hidden_states] if output_hidden_states else None
         all_weights = []
         for block in self.layer:
-            if self.gradient_checkpointing and self.training:
-                checkpoint = getattr(self, "_gradient_checkpointing_func", None) or functools.partial(
-                    torch.utils.checkpoint.checkpoint, use_reentrant=False
-                )
-                run = functools.partial(block.__call__, output_attentions=output_attentions)
-                hidden_states, weights = checkpoint(run, hidden_states, attention_mask)
-            else:
-                hidden_states, weights = block(hidden_states, attention_mask, output_attentions=output_attentions)
+            hidden_states, weights = call_layer(
+                self, block, hidden_states, attention_mask, output_attentions=output_attentions
+            )
             if all_hidden is not None:
                 all_hidden.append(hidden_states)
             if weights is not None:
@@ -277,7 +277,6 @@ class DistilBertPreTrainedModel(PreTrainedModel):
     base_model_prefix = "distilbert"
     supports_gradient_checkpointing = True
     _supports_sdpa = True
-    _finish = BertPreTrainedModel._finish
 
     @torch.no_grad()
     def _init_weights(self, module: nn.Module) -> None:
@@ -363,10 +362,6 @@ class DistilBertModel(DistilBertPreTrainedModel):
         return self._finish(output, return_dict)
 
 
-def _body_extras(outputs: BaseModelOutput) -> dict:
-    return {"hidden_states": outputs.hidden_states, "attentions": outputs.attentions}
-
-
 class DistilBertForMaskedLM(DistilBertPreTrainedModel):
     """DistilBERT with its masked-LM head (``vocab_transform``, activation, ``vocab_layer_norm``, ``vocab_projector``).
 
@@ -404,8 +399,7 @@ class DistilBertForMaskedLM(DistilBertPreTrainedModel):
         )
         hidden = self.vocab_layer_norm(self.activation(self.vocab_transform(outputs.last_hidden_state)))
         logits = self.vocab_projector(hidden)  # (batch, seq, vocab)
-        loss = None if labels is None else losses.masked_lm_loss(logits, labels)
-        return self._finish(MaskedLMOutput(loss=loss, logits=logits, **_body_extras(outputs)), return_dict)
+        return masked_lm_output(self, outputs, logits, labels, return_dict)
 
 
 class DistilBertForSequenceClassification(DistilBertPreTrainedModel):
@@ -437,8 +431,7 @@ class DistilBertForSequenceClassification(DistilBertPreTrainedModel):
         )
         pooled = torch.relu(self.pre_classifier(outputs.last_hidden_state[:, 0]))  # (batch, dim)
         logits = self.classifier(self.dropout(pooled))  # (batch, num_labels)
-        loss = None if labels is None else losses.sequence_classification_loss(self, logits, labels)
-        return self._finish(SequenceClassifierOutput(loss=loss, logits=logits, **_body_extras(outputs)), return_dict)
+        return sequence_classification_output(self, outputs, logits, labels, return_dict)
 
 
 class DistilBertForQuestionAnswering(DistilBertPreTrainedModel):
@@ -469,12 +462,8 @@ class DistilBertForQuestionAnswering(DistilBertPreTrainedModel):
             input_ids, attention_mask, inputs_embeds, position_ids, output_attentions=output_attentions,
             output_hidden_states=output_hidden_states, return_dict=True,
         )
-        start_logits, end_logits = losses.split_span_logits(self.qa_outputs(self.dropout(outputs.last_hidden_state)))
-        loss = losses.span_prediction_loss(start_logits, end_logits, start_positions, end_positions)
-        output = QuestionAnsweringModelOutput(
-            loss=loss, start_logits=start_logits, end_logits=end_logits, **_body_extras(outputs)
-        )
-        return self._finish(output, return_dict)
+        span_logits = self.qa_outputs(self.dropout(outputs.last_hidden_state))  # (batch, seq, 2)
+        return question_answering_output(self, outputs, span_logits, start_positions, end_positions, return_dict)
 
 
 class DistilBertForTokenClassification(DistilBertPreTrainedModel):
@@ -504,8 +493,7 @@ class DistilBertForTokenClassification(DistilBertPreTrainedModel):
             output_hidden_states=output_hidden_states, return_dict=True,
         )
         logits = self.classifier(self.dropout(outputs.last_hidden_state))  # (batch, seq, num_labels)
-        loss = None if labels is None else losses.token_classification_loss(logits, labels)
-        return self._finish(TokenClassifierOutput(loss=loss, logits=logits, **_body_extras(outputs)), return_dict)
+        return token_classification_output(self, outputs, logits, labels, return_dict)
 
 
 class DistilBertForMultipleChoice(DistilBertPreTrainedModel):
@@ -530,9 +518,7 @@ class DistilBertForMultipleChoice(DistilBertPreTrainedModel):
         labels: OptTensor = None, position_ids: OptTensor = None, *, output_attentions: bool | None = None,
         output_hidden_states: bool | None = None, return_dict: bool | None = None,
     ) -> MultipleChoiceModelOutput | tuple:
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ValueError("You must specify exactly one of input_ids or inputs_embeds")
-        num_choices = (input_ids if input_ids is not None else inputs_embeds).shape[1]
+        num_choices = count_choices(input_ids, inputs_embeds)
         outputs = self.distilbert(
             losses.flatten_choices(input_ids), losses.flatten_choices(attention_mask), losses.flatten_choices(inputs_embeds),
             losses.flatten_choices(position_ids), output_attentions=output_attentions,
@@ -540,8 +526,7 @@ class DistilBertForMultipleChoice(DistilBertPreTrainedModel):
         )
         pooled = torch.relu(self.pre_classifier(outputs.last_hidden_state[:, 0]))  # (batch * choices, dim)
         logits = self.classifier(self.dropout(pooled)).view(-1, num_choices)  # (batch, choices)
-        loss = None if labels is None else nn.functional.cross_entropy(logits, labels)
-        return self._finish(MultipleChoiceModelOutput(loss=loss, logits=logits, **_body_extras(outputs)), return_dict)
+        return multiple_choice_output(self, outputs, logits, labels, return_dict)
 
 
 __all__ = [

@@ -31,28 +31,22 @@ from torch import nn
 from embrace.errors import ConfigError
 from embrace.modeling.activations import ACT2FN
 from embrace.modeling.cache import Cache
-from embrace.modeling import losses
-from embrace.modeling.outputs import (
-    BaseModelOutputWithPastAndCrossAttentions,
-    CausalLMOutputWithCrossAttentions,
-    MaskedLMOutput,
-    ModelOutput,
-    MultipleChoiceModelOutput,
-    QuestionAnsweringModelOutput,
-    SequenceClassifierOutput,
-    TokenClassifierOutput,
-)
+from embrace.modeling.outputs import BaseModelOutputWithPastAndCrossAttentions, MaskedLMOutput, ModelOutput
+from embrace.modeling.heads import body_extras, masked_lm_output
 from embrace.models.bert import (
     BertConfig,
     BertEmbeddings,
+    BertForMultipleChoice,
+    BertForQuestionAnswering,
+    BertForSequenceClassification,
+    BertForTokenClassification,
+    BertLMHeadModel,
     BertModel,
     BertPreTrainedModel,
     HiddenSelection,
     OptTensor,
     Tensor,
     _classifier_dropout,
-    _extras,
-    decoder_lm_forward,
 )
 from embrace.utils.logging import get_logger
 
@@ -292,6 +286,13 @@ class _ElectraGeneratorMixin:
     def set_output_embeddings(self, new_embeddings: nn.Linear) -> None:
         self.generator_lm_head = new_embeddings
 
+    def _lm_logits(self, hidden_states: Tensor) -> Tensor:
+        return self.generator_lm_head(self.generator_predictions(hidden_states))  # (batch, seq, vocab)
+
+
+# Most heads' forwards are BERT's: they take the same inputs and call the body through
+# ``base_model`` (``self.electra``) and the head through the modules or hooks named alike.
+
 
 class ElectraForPreTraining(ElectraPreTrainedModel):
     """The discriminator: a per-token "was this token replaced?" logit; ``labels`` are 0/1.
@@ -333,7 +334,7 @@ class ElectraForPreTraining(ElectraPreTrainedModel):
                 )
             else:
                 loss = nn.functional.binary_cross_entropy_with_logits(logits.view(-1, seq), labels.float())
-        return self._finish(ElectraForPreTrainingOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
+        return self._finish(ElectraForPreTrainingOutput(loss=loss, logits=logits, **body_extras(outputs)), return_dict)
 
 
 class ElectraForMaskedLM(_ElectraGeneratorMixin, ElectraPreTrainedModel):
@@ -363,9 +364,7 @@ class ElectraForMaskedLM(_ElectraGeneratorMixin, ElectraPreTrainedModel):
             input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
         )
-        logits = self.generator_lm_head(self.generator_predictions(outputs.last_hidden_state))
-        loss = None if labels is None else losses.masked_lm_loss(logits, labels)
-        return self._finish(MaskedLMOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
+        return masked_lm_output(self, outputs, self._lm_logits(outputs.last_hidden_state), labels, return_dict)
 
 
 class ElectraForCausalLM(_ElectraGeneratorMixin, ElectraPreTrainedModel):
@@ -391,22 +390,7 @@ class ElectraForCausalLM(_ElectraGeneratorMixin, ElectraPreTrainedModel):
     def can_generate(cls) -> bool:
         return True
 
-    def forward(
-        self, input_ids: OptTensor = None, attention_mask: OptTensor = None, token_type_ids: OptTensor = None,
-        position_ids: OptTensor = None, head_mask: OptTensor = None, inputs_embeds: OptTensor = None,
-        encoder_hidden_states: OptTensor = None, encoder_attention_mask: OptTensor = None, labels: OptTensor = None,
-        past_key_values: Cache | tuple | None = None, use_cache: bool | None = None,
-        output_attentions: bool | None = None, output_hidden_states: HiddenSelection = None,
-        return_dict: bool | None = None, logits_to_keep: int | Tensor = 0, **loss_kwargs: Any,
-    ) -> CausalLMOutputWithCrossAttentions | tuple:
-        return decoder_lm_forward(
-            self, self.electra, lambda hidden: self.generator_lm_head(self.generator_predictions(hidden)),
-            (input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
-             encoder_hidden_states, encoder_attention_mask, past_key_values),
-            labels=labels, use_cache=use_cache, output_attentions=output_attentions,
-            output_hidden_states=output_hidden_states, return_dict=return_dict, logits_to_keep=logits_to_keep,
-            loss_kwargs=loss_kwargs,
-        )
+    forward = BertLMHeadModel.forward
 
 
 class ElectraForSequenceClassification(ElectraPreTrainedModel):
@@ -426,19 +410,10 @@ class ElectraForSequenceClassification(ElectraPreTrainedModel):
         self.classifier = ElectraClassificationHead(config)
         self.post_init()
 
-    def forward(
-        self, input_ids: OptTensor = None, attention_mask: OptTensor = None, token_type_ids: OptTensor = None,
-        position_ids: OptTensor = None, head_mask: OptTensor = None, inputs_embeds: OptTensor = None,
-        labels: OptTensor = None, output_attentions: bool | None = None,
-        output_hidden_states: HiddenSelection = None, return_dict: bool | None = None,
-    ) -> SequenceClassifierOutput | tuple:
-        outputs = self.electra(
-            input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
-            output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
-        )
-        logits = self.classifier(outputs.last_hidden_state)
-        loss = None if labels is None else losses.sequence_classification_loss(self, logits, labels)
-        return self._finish(SequenceClassifierOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
+    forward = BertForSequenceClassification.forward
+
+    def _head_logits(self, outputs: ModelOutput) -> Tensor:
+        return self.classifier(outputs.last_hidden_state)  # the head reads the first token itself
 
 
 class ElectraForTokenClassification(ElectraPreTrainedModel):
@@ -459,19 +434,7 @@ class ElectraForTokenClassification(ElectraPreTrainedModel):
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
         self.post_init()
 
-    def forward(
-        self, input_ids: OptTensor = None, attention_mask: OptTensor = None, token_type_ids: OptTensor = None,
-        position_ids: OptTensor = None, head_mask: OptTensor = None, inputs_embeds: OptTensor = None,
-        labels: OptTensor = None, output_attentions: bool | None = None,
-        output_hidden_states: HiddenSelection = None, return_dict: bool | None = None,
-    ) -> TokenClassifierOutput | tuple:
-        outputs = self.electra(
-            input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
-            output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
-        )
-        logits = self.classifier(self.dropout(outputs.last_hidden_state))  # (batch, seq, num_labels)
-        loss = None if labels is None else losses.token_classification_loss(logits, labels)
-        return self._finish(TokenClassifierOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
+    forward = BertForTokenClassification.forward
 
 
 class ElectraForQuestionAnswering(ElectraPreTrainedModel):
@@ -491,22 +454,7 @@ class ElectraForQuestionAnswering(ElectraPreTrainedModel):
         self.qa_outputs = nn.Linear(config.hidden_size, config.num_labels)
         self.post_init()
 
-    def forward(
-        self, input_ids: OptTensor = None, attention_mask: OptTensor = None, token_type_ids: OptTensor = None,
-        position_ids: OptTensor = None, head_mask: OptTensor = None, inputs_embeds: OptTensor = None,
-        start_positions: OptTensor = None, end_positions: OptTensor = None, output_attentions: bool | None = None,
-        output_hidden_states: HiddenSelection = None, return_dict: bool | None = None,
-    ) -> QuestionAnsweringModelOutput | tuple:
-        outputs = self.electra(
-            input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
-            output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
-        )
-        start_logits, end_logits = losses.split_span_logits(self.qa_outputs(outputs.last_hidden_state))
-        loss = losses.span_prediction_loss(start_logits, end_logits, start_positions, end_positions)
-        output = QuestionAnsweringModelOutput(
-            loss=loss, start_logits=start_logits, end_logits=end_logits, **_extras(outputs)
-        )
-        return self._finish(output, return_dict)
+    forward = BertForQuestionAnswering.forward
 
 
 class ElectraForMultipleChoice(ElectraPreTrainedModel):
@@ -526,23 +474,10 @@ class ElectraForMultipleChoice(ElectraPreTrainedModel):
         self.classifier = nn.Linear(config.hidden_size, 1)
         self.post_init()
 
-    def forward(
-        self, input_ids: OptTensor = None, attention_mask: OptTensor = None, token_type_ids: OptTensor = None,
-        position_ids: OptTensor = None, head_mask: OptTensor = None, inputs_embeds: OptTensor = None,
-        labels: OptTensor = None, output_attentions: bool | None = None,
-        output_hidden_states: HiddenSelection = None, return_dict: bool | None = None,
-    ) -> MultipleChoiceModelOutput | tuple:
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ValueError("You must specify exactly one of input_ids or inputs_embeds")
-        num_choices = (input_ids if input_ids is not None else inputs_embeds).shape[1]
-        outputs = self.electra(
-            losses.flatten_choices(input_ids), losses.flatten_choices(attention_mask), losses.flatten_choices(token_type_ids),
-            losses.flatten_choices(position_ids), head_mask, losses.flatten_choices(inputs_embeds),
-            output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
-        )
-        logits = self.classifier(self.sequence_summary(outputs.last_hidden_state)).view(-1, num_choices)
-        loss = None if labels is None else nn.functional.cross_entropy(logits, labels)
-        return self._finish(MultipleChoiceModelOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
+    forward = BertForMultipleChoice.forward
+
+    def _head_logits(self, outputs: ModelOutput) -> Tensor:
+        return self.classifier(self.sequence_summary(outputs.last_hidden_state))  # (batch * choices, 1)
 
 
 __all__ = [

@@ -15,10 +15,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
-
 from embrace.models.t5 import (
-    T5Config,
     T5EncoderModel,
     T5ForConditionalGeneration,
     T5ForQuestionAnswering,
@@ -27,10 +24,16 @@ from embrace.models.t5 import (
     T5Model,
     T5PreTrainedModel,
 )
+from embrace.models.umt5 import UMT5Config
 
 
-class MT5Config(T5Config):
+class MT5Config(UMT5Config):
     """Configuration of an mT5 model; defaults are mt5-small.
+
+    The fields and defaults are UMT5's (both are multilingual T5 v1.1 at mt5-small sizes,
+    whose saved ``tie_word_embeddings`` is ignored: the head is always tied); mT5's
+    ``config.json`` also declares ``bos_token_id``. The base is UMT5's class, not the other
+    way round, because a declared field cannot be taken away from a subclass.
 
     Example:
         >>> config = MT5Config(tie_word_embeddings=False)
@@ -40,19 +43,8 @@ class MT5Config(T5Config):
 
     model_type = "mt5"
 
-    vocab_size: int = 250112
-    d_ff: int = 1024
-    num_layers: int = 8
-    num_heads: int = 6
-    feed_forward_proj: str = "gated-gelu"
     tie_word_embeddings: bool = True
     bos_token_id: int | None = None
-    decoder_start_token_id: int | None = 0
-
-    def __post_init__(self, **kwargs: Any) -> None:
-        # Official checkpoints say tie_word_embeddings=False, but the head is always tied
-        # (a checkpoint with its own lm_head.weight still loads it untied).
-        self._post_init_tied_head(**kwargs)
 
 
 class MT5PreTrainedModel(T5PreTrainedModel):

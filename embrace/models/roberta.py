@@ -29,27 +29,22 @@ import torch
 from torch import nn
 
 from embrace.modeling.activations import ACT2FN
-from embrace.modeling.cache import Cache
-from embrace.modeling import losses
-from embrace.modeling.outputs import (
-    CausalLMOutputWithCrossAttentions,
-    MaskedLMOutput,
-    MultipleChoiceModelOutput,
-    QuestionAnsweringModelOutput,
-    SequenceClassifierOutput,
-    TokenClassifierOutput,
-)
+from embrace.modeling.outputs import ModelOutput, MultipleChoiceModelOutput
 from embrace.models.bert import (
     BertConfig,
     BertEmbeddings,
+    BertForMaskedLM,
+    BertForMultipleChoice,
+    BertForQuestionAnswering,
+    BertForSequenceClassification,
+    BertForTokenClassification,
+    BertLMHeadModel,
     BertModel,
     BertPreTrainedModel,
     HiddenSelection,
     OptTensor,
     Tensor,
     _classifier_dropout,
-    _extras,
-    decoder_lm_forward,
 )
 from embrace.utils.logging import get_logger
 
@@ -232,6 +227,13 @@ class _RobertaLMHeadMixin:
     def set_output_embeddings(self, new_embeddings: nn.Linear) -> None:
         self.lm_head.decoder = new_embeddings
 
+    def _lm_logits(self, hidden_states: Tensor) -> Tensor:
+        return self.lm_head(hidden_states)  # (batch, seq, vocab)
+
+
+# The heads' forwards are BERT's: they take the same inputs and call the body through
+# ``base_model`` (``self.roberta``) and the head through the modules or hooks named alike.
+
 
 class RobertaForCausalLM(_RobertaLMHeadMixin, RobertaPreTrainedModel):
     """RoBERTa as a left-to-right LM (``config.is_decoder=True``); shifted next-token loss.
@@ -256,22 +258,7 @@ class RobertaForCausalLM(_RobertaLMHeadMixin, RobertaPreTrainedModel):
     def can_generate(cls) -> bool:
         return True
 
-    def forward(
-        self, input_ids: OptTensor = None, attention_mask: OptTensor = None, token_type_ids: OptTensor = None,
-        position_ids: OptTensor = None, head_mask: OptTensor = None, inputs_embeds: OptTensor = None,
-        encoder_hidden_states: OptTensor = None, encoder_attention_mask: OptTensor = None, labels: OptTensor = None,
-        past_key_values: Cache | tuple | None = None, use_cache: bool | None = None,
-        output_attentions: bool | None = None, output_hidden_states: HiddenSelection = None,
-        return_dict: bool | None = None, logits_to_keep: int | Tensor = 0, **loss_kwargs: Any,
-    ) -> CausalLMOutputWithCrossAttentions | tuple:
-        return decoder_lm_forward(
-            self, self.roberta, self.lm_head,
-            (input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
-             encoder_hidden_states, encoder_attention_mask, past_key_values),
-            labels=labels, use_cache=use_cache, output_attentions=output_attentions,
-            output_hidden_states=output_hidden_states, return_dict=return_dict, logits_to_keep=logits_to_keep,
-            loss_kwargs=loss_kwargs,
-        )
+    forward = BertLMHeadModel.forward
 
 
 class RobertaForMaskedLM(_RobertaLMHeadMixin, RobertaPreTrainedModel):
@@ -291,21 +278,7 @@ class RobertaForMaskedLM(_RobertaLMHeadMixin, RobertaPreTrainedModel):
         self._build(False, lm_head=lambda: RobertaLMHead(config))
         self.post_init()
 
-    def forward(
-        self, input_ids: OptTensor = None, attention_mask: OptTensor = None, token_type_ids: OptTensor = None,
-        position_ids: OptTensor = None, head_mask: OptTensor = None, inputs_embeds: OptTensor = None,
-        encoder_hidden_states: OptTensor = None, encoder_attention_mask: OptTensor = None, labels: OptTensor = None,
-        output_attentions: bool | None = None, output_hidden_states: HiddenSelection = None,
-        return_dict: bool | None = None,
-    ) -> MaskedLMOutput | tuple:
-        outputs = self.roberta(
-            input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
-            encoder_hidden_states, encoder_attention_mask,
-            output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
-        )
-        logits = self.lm_head(outputs.last_hidden_state)
-        loss = None if labels is None else losses.masked_lm_loss(logits, labels)
-        return self._finish(MaskedLMOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
+    forward = BertForMaskedLM.forward
 
 
 class RobertaForSequenceClassification(RobertaPreTrainedModel):
@@ -325,19 +298,10 @@ class RobertaForSequenceClassification(RobertaPreTrainedModel):
         self._build(False, classifier=lambda: RobertaClassificationHead(config))
         self.post_init()
 
-    def forward(
-        self, input_ids: OptTensor = None, attention_mask: OptTensor = None, token_type_ids: OptTensor = None,
-        position_ids: OptTensor = None, head_mask: OptTensor = None, inputs_embeds: OptTensor = None,
-        labels: OptTensor = None, output_attentions: bool | None = None,
-        output_hidden_states: HiddenSelection = None, return_dict: bool | None = None,
-    ) -> SequenceClassifierOutput | tuple:
-        outputs = self.roberta(
-            input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
-            output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
-        )
-        logits = self.classifier(outputs.last_hidden_state)
-        loss = None if labels is None else losses.sequence_classification_loss(self, logits, labels)
-        return self._finish(SequenceClassifierOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
+    forward = BertForSequenceClassification.forward
+
+    def _head_logits(self, outputs: ModelOutput) -> Tensor:
+        return self.classifier(outputs.last_hidden_state)  # the head reads the first token itself
 
 
 class RobertaForMultipleChoice(RobertaPreTrainedModel):
@@ -364,17 +328,14 @@ class RobertaForMultipleChoice(RobertaPreTrainedModel):
         inputs_embeds: OptTensor = None, output_attentions: bool | None = None,
         output_hidden_states: HiddenSelection = None, return_dict: bool | None = None,
     ) -> MultipleChoiceModelOutput | tuple:
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ValueError("You must specify exactly one of input_ids or inputs_embeds")
-        num_choices = (input_ids if input_ids is not None else inputs_embeds).shape[1]
-        outputs = self.roberta(
-            losses.flatten_choices(input_ids), losses.flatten_choices(attention_mask), losses.flatten_choices(token_type_ids),
-            losses.flatten_choices(position_ids), head_mask, losses.flatten_choices(inputs_embeds),
-            output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
+        # BERT's forward (same modules); only the reference's argument order differs.
+        return BertForMultipleChoice.forward(
+            self, input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
+            position_ids=position_ids, head_mask=head_mask, inputs_embeds=inputs_embeds, labels=labels,
+            output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=return_dict,
         )
-        logits = self.classifier(self.dropout(outputs.pooler_output)).view(-1, num_choices)  # (batch, choices)
-        loss = None if labels is None else nn.functional.cross_entropy(logits, labels)
-        return self._finish(MultipleChoiceModelOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
+
+    _head_logits = BertForMultipleChoice._head_logits
 
 
 class RobertaForTokenClassification(RobertaPreTrainedModel):
@@ -397,19 +358,7 @@ class RobertaForTokenClassification(RobertaPreTrainedModel):
         )
         self.post_init()
 
-    def forward(
-        self, input_ids: OptTensor = None, attention_mask: OptTensor = None, token_type_ids: OptTensor = None,
-        position_ids: OptTensor = None, head_mask: OptTensor = None, inputs_embeds: OptTensor = None,
-        labels: OptTensor = None, output_attentions: bool | None = None,
-        output_hidden_states: HiddenSelection = None, return_dict: bool | None = None,
-    ) -> TokenClassifierOutput | tuple:
-        outputs = self.roberta(
-            input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
-            output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
-        )
-        logits = self.classifier(self.dropout(outputs.last_hidden_state))  # (batch, seq, num_labels)
-        loss = None if labels is None else losses.token_classification_loss(logits, labels)
-        return self._finish(TokenClassifierOutput(loss=loss, logits=logits, **_extras(outputs)), return_dict)
+    forward = BertForTokenClassification.forward
 
 
 class RobertaForQuestionAnswering(RobertaPreTrainedModel):
@@ -428,22 +377,7 @@ class RobertaForQuestionAnswering(RobertaPreTrainedModel):
         self._build(False, qa_outputs=lambda: nn.Linear(config.hidden_size, config.num_labels))
         self.post_init()
 
-    def forward(
-        self, input_ids: OptTensor = None, attention_mask: OptTensor = None, token_type_ids: OptTensor = None,
-        position_ids: OptTensor = None, head_mask: OptTensor = None, inputs_embeds: OptTensor = None,
-        start_positions: OptTensor = None, end_positions: OptTensor = None, output_attentions: bool | None = None,
-        output_hidden_states: HiddenSelection = None, return_dict: bool | None = None,
-    ) -> QuestionAnsweringModelOutput | tuple:
-        outputs = self.roberta(
-            input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
-            output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True,
-        )
-        start_logits, end_logits = losses.split_span_logits(self.qa_outputs(outputs.last_hidden_state))
-        loss = losses.span_prediction_loss(start_logits, end_logits, start_positions, end_positions)
-        output = QuestionAnsweringModelOutput(
-            loss=loss, start_logits=start_logits, end_logits=end_logits, **_extras(outputs)
-        )
-        return self._finish(output, return_dict)
+    forward = BertForQuestionAnswering.forward
 
 
 # The head roles a RoBERTa rename provides, each with the RoBERTa class it specialises.

@@ -34,7 +34,7 @@ from embrace.models.t5 import (
 
 
 class UMT5Config(T5Config):
-    """Configuration of a UMT5 model; defaults are umt5-small.
+    """Configuration of a UMT5 model; defaults are umt5-small (:class:`~embrace.models.mt5.MT5Config` reuses them).
 
     Example:
         >>> config = UMT5Config(tie_word_embeddings=False)
@@ -52,6 +52,8 @@ class UMT5Config(T5Config):
     decoder_start_token_id: int | None = 0
 
     def __post_init__(self, **kwargs: Any) -> None:
+        # Official checkpoints say tie_word_embeddings=False, but the head is always tied
+        # (a checkpoint with its own lm_head.weight still loads it untied).
         self._post_init_tied_head(**kwargs)
 
 
