@@ -33,7 +33,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import quote, urljoin
 
 from embrace.errors import (
@@ -48,7 +48,7 @@ from embrace.errors import (
     RevisionNotFoundError,
 )
 from embrace.hub import _http, constants
-from embrace.hub.cache import repo_folder_name, validate_relative_filename, validate_repo_id
+from embrace.hub.cache import _check_repo_type, repo_folder_name, validate_relative_filename, validate_repo_id
 
 logger = logging.getLogger("embrace.hub")
 
@@ -79,15 +79,6 @@ class HfFileMetadata:
 
 
 # --- URLs and metadata --------------------------------------------------------------------------
-
-
-def _check_repo_type(repo_type: str | None) -> str:
-    if repo_type is None:
-        return constants.REPO_TYPE_MODEL
-    if repo_type not in constants.REPO_TYPES_WITH_KERNEL:
-        valid = ", ".join(t for t in constants.REPO_TYPES_WITH_KERNEL if t)
-        raise HFValidationError(f"Invalid repo type {repo_type!r}. Valid repo types are: {valid}.")
-    return repo_type
 
 
 def hf_hub_url(
@@ -477,41 +468,49 @@ def _warn_if_no_space(expected_size: int, folder: Path) -> None:
 # --- hf_hub_download ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _FileRequest:
+    """One file of one repo revision and how to fetch it: what both download modes share."""
+
+    repo_id: str
+    filename: str
+    repo_type: str
+    revision: str
+    endpoint: str | None
+    etag_timeout: float
+    headers: dict[str, str]  # loses its authorization when the file is served by another host (a CDN)
+    force_download: bool
+    local_files_only: bool
+    tqdm_class: Any
+
+
 def _metadata_or_error(
+    request: _FileRequest,
     *,
-    repo_id: str,
-    filename: str,
-    repo_type: str,
-    revision: str,
-    endpoint: str | None,
-    etag_timeout: float,
-    headers: dict[str, str],
-    local_files_only: bool,
     storage_folder: str | None = None,
     relative_filename: str | None = None,
     retry: bool = False,
-) -> tuple[str | None, str | None, str | None, int | None, Exception | None]:
-    """(url_to_download, etag, commit_hash, size, None), or (None, ..., error) when the hub could not
-    tell us (offline, unreachable, 5xx, private/gated). Missing revisions and files raise right away.
-
-    ``headers`` loses its authorization when the file is served by another host (a CDN).
+) -> tuple[HfFileMetadata | None, Exception | None]:
+    """(metadata whose ``location`` is the URL to download, None), or (None, error) when the hub could
+    not tell us (offline, unreachable, 5xx, private/gated). Missing revisions and files raise right away.
     """
-    if local_files_only:
-        return None, None, None, None, OfflineModeIsEnabled(
+    repo_id, filename, repo_type, revision = request.repo_id, request.filename, request.repo_type, request.revision
+    if request.local_files_only:
+        return None, OfflineModeIsEnabled(
             f"Cannot access '{filename}' of {repo_type} '{repo_id}' at revision '{revision}': "
             "local_files_only=True was passed."
         )
     if constants.is_offline_mode():
-        return None, None, None, None, OfflineModeIsEnabled(
+        return None, OfflineModeIsEnabled(
             f"Cannot access '{filename}' of {repo_type} '{repo_id}' at revision '{revision}': offline mode is "
             "enabled (HF_HUB_OFFLINE=1)."
         )
-    url = hf_hub_url(repo_id, filename, repo_type=repo_type, revision=revision, endpoint=endpoint)
-    request_headers = dict(headers)
+    url = hf_hub_url(repo_id, filename, repo_type=repo_type, revision=revision, endpoint=request.endpoint)
+    request_headers = dict(request.headers)
     request_headers["Accept-Encoding"] = "identity"
     try:
         try:
-            metadata = _fetch_metadata(url, headers=request_headers, timeout=etag_timeout, retry=retry)
+            metadata = _fetch_metadata(url, headers=request_headers, timeout=request.etag_timeout, retry=retry)
         except EntryNotFoundError as error:
             response = getattr(error, "response", None)
             commit_hash = response.headers.get("X-Repo-Commit") if response is not None else None
@@ -534,19 +533,16 @@ def _metadata_or_error(
                 f"The answer from {url} has no ETag, so the file cannot be cached reliably. Check that the "
                 "endpoint is a hub (HF_ENDPOINT) and that no proxy strips headers."
             )
-        url_to_download = url
-        if url != metadata.location:
-            url_to_download = metadata.location
-            if not _http.same_origin(url, metadata.location):
-                headers.pop("authorization", None)  # never send the token to a CDN
-        return url_to_download, metadata.etag, metadata.commit_hash, metadata.size, None
+        if not _http.same_origin(url, metadata.location):
+            request.headers.pop("authorization", None)  # never send the token to a CDN
+        return metadata, None
     except (RevisionNotFoundError, EntryNotFoundError):
         raise
     except HfHubHTTPError as error:
-        return None, None, None, None, error
+        return None, error
     except Exception as error:
         if _http.is_connection_error(error):
-            return None, None, None, None, error
+            return None, error
         raise
 
 
@@ -556,11 +552,10 @@ def _is_transient(error: Exception) -> bool:
     return not isinstance(error, OfflineModeIsEnabled) and _http.is_connection_error(error)
 
 
-def _raise_head_error(
-    error: Exception, *, repo_id: str, repo_type: str, revision: str, filename: str, force_download: bool,
-    local_files_only: bool, where: str,
-) -> None:
-    if force_download:
+def _raise_head_error(error: Exception, request: _FileRequest, *, where: str) -> None:
+    repo_id, filename, repo_type, revision = request.repo_id, request.filename, request.repo_type, request.revision
+    local_files_only = request.local_files_only
+    if request.force_download:
         if local_files_only:
             raise HFValidationError("Cannot pass force_download=True and local_files_only=True at the same time.")
         if isinstance(error, OfflineModeIsEnabled):
@@ -593,6 +588,31 @@ def _raise_head_error(
         f"is not in {where}. Check your connection, token and HF_ENDPOINT, then retry; or "
         f"{fetch_hint[0].lower() + fetch_hint[1:]} and reuse that cache."
     ) from error
+
+
+def _hub_metadata(
+    request: _FileRequest,
+    *,
+    local_copy: Callable[[Exception], str | None],
+    where: str,
+    storage_folder: str | None = None,
+    relative_filename: str | None = None,
+) -> HfFileMetadata | str:
+    """What the hub says about the file; when it cannot answer, the path ``local_copy(error)`` offers
+    (unless ``force_download``), else one retry of a transient failure, else a clear error."""
+    lookup = dict(storage_folder=storage_folder, relative_filename=relative_filename)
+    metadata, error = _metadata_or_error(request, **lookup)
+    if error is not None and not request.force_download:
+        path = local_copy(error)
+        if path is not None:
+            return path
+        if _is_transient(error):
+            logger.info("The hub could not be reached (%s); retrying before giving up.", error)
+            metadata, error = _metadata_or_error(request, **lookup, retry=True)
+    if error is not None:
+        _raise_head_error(error, request, where=where)
+    assert metadata is not None
+    return metadata
 
 
 def hf_hub_download(
@@ -648,28 +668,17 @@ def hf_hub_download(
     repo_type = _check_repo_type(repo_type)
     hf_headers = _http.build_hf_headers(token=token, library_name=library_name, library_version=library_version,
                                         user_agent=user_agent, headers=headers)
-    common = dict(repo_id=repo_id, filename=filename, repo_type=repo_type, revision=revision, endpoint=endpoint,
-                  etag_timeout=etag_timeout, headers=hf_headers, force_download=force_download,
-                  local_files_only=local_files_only, tqdm_class=tqdm_class)
+    request = _FileRequest(repo_id=repo_id, filename=filename, repo_type=repo_type, revision=revision,
+                           endpoint=endpoint, etag_timeout=etag_timeout, headers=hf_headers,
+                           force_download=force_download, local_files_only=local_files_only, tqdm_class=tqdm_class)
     if local_dir is not None:
-        return _download_to_local_dir(local_dir=Path(local_dir).expanduser().resolve(), cache_dir=cache_dir, **common)
-    return _download_to_cache_dir(cache_dir=cache_dir, **common)
+        return _download_to_local_dir(request, local_dir=Path(local_dir).expanduser().resolve(), cache_dir=cache_dir)
+    return _download_to_cache_dir(request, cache_dir=cache_dir)
 
 
-def _download_to_cache_dir(
-    *,
-    cache_dir: str,
-    repo_id: str,
-    filename: str,
-    repo_type: str,
-    revision: str,
-    endpoint: str | None,
-    etag_timeout: float,
-    headers: dict[str, str],
-    force_download: bool,
-    local_files_only: bool,
-    tqdm_class: Any,
-) -> str:
+def _download_to_cache_dir(request: _FileRequest, *, cache_dir: str) -> str:
+    repo_id, filename, repo_type, revision = request.repo_id, request.filename, request.repo_type, request.revision
+    force_download = request.force_download
     storage_folder = os.path.join(cache_dir, repo_folder_name(repo_id=repo_id, repo_type=repo_type))
     relative_filename = os.path.join(*filename.split("/"))
 
@@ -679,25 +688,20 @@ def _download_to_cache_dir(
         if os.path.exists(pointer):
             return pointer
 
-    lookup = dict(repo_id=repo_id, filename=filename, repo_type=repo_type, revision=revision, endpoint=endpoint,
-                  etag_timeout=etag_timeout, headers=headers, local_files_only=local_files_only,
-                  storage_folder=storage_folder, relative_filename=relative_filename)
-    url, etag, commit_hash, size, error = _metadata_or_error(**lookup)
-    if error is not None:
-        if not force_download:
-            cached_commit = _cached_commit_for(storage_folder, revision)
-            if cached_commit is not None:
-                pointer = _pointer_path(storage_folder, cached_commit, relative_filename)
-                if os.path.exists(pointer):
-                    return pointer  # the hub is out of reach but the cache has it
-            if _is_transient(error):
-                logger.info("The hub could not be reached (%s); retrying before giving up.", error)
-                url, etag, commit_hash, size, error = _metadata_or_error(**lookup, retry=True)
-        if error is not None:
-            _raise_head_error(error, repo_id=repo_id, repo_type=repo_type, revision=revision, filename=filename,
-                              force_download=force_download, local_files_only=local_files_only,
-                              where=f"the hub cache ('{storage_folder}')")
-    assert url is not None and etag is not None and commit_hash is not None
+    def cached_copy(error: Exception) -> str | None:
+        # the hub is out of reach, but the cache may hold the file for the commit the revision last pointed to
+        cached_commit = _cached_commit_for(storage_folder, revision)
+        if cached_commit is None:
+            return None
+        pointer = _pointer_path(storage_folder, cached_commit, relative_filename)
+        return pointer if os.path.exists(pointer) else None
+
+    answer = _hub_metadata(request, local_copy=cached_copy, where=f"the hub cache ('{storage_folder}')",
+                           storage_folder=storage_folder, relative_filename=relative_filename)
+    if isinstance(answer, str):
+        return answer
+    url, etag, commit_hash, size = answer.location, answer.etag, answer.commit_hash, answer.size
+    assert etag is not None and commit_hash is not None
 
     blob_path = os.path.join(storage_folder, "blobs", etag)
     pointer = _pointer_path(storage_folder, commit_hash, relative_filename)
@@ -719,8 +723,8 @@ def _download_to_cache_dir(
         new_blob = False
         if force_download or not os.path.exists(blob_path):
             _download_to_file(incomplete_path=Path(blob_path + ".incomplete"), destination_path=Path(blob_path),
-                              url=url, headers=headers, expected_size=size, etag=etag, filename=filename,
-                              force_download=force_download, tqdm_class=tqdm_class)
+                              url=url, headers=request.headers, expected_size=size, etag=etag, filename=filename,
+                              force_download=force_download, tqdm_class=request.tqdm_class)
             new_blob = True
         if force_download or not os.path.exists(pointer):
             _create_symlink(blob_path, pointer, new_blob=new_blob)
@@ -806,21 +810,9 @@ def _sha256_of(path: Path) -> str:
     return hasher.hexdigest()
 
 
-def _download_to_local_dir(
-    *,
-    local_dir: Path,
-    cache_dir: str,
-    repo_id: str,
-    filename: str,
-    repo_type: str,
-    revision: str,
-    endpoint: str | None,
-    etag_timeout: float,
-    headers: dict[str, str],
-    force_download: bool,
-    local_files_only: bool,
-    tqdm_class: Any,
-) -> str:
+def _download_to_local_dir(request: _FileRequest, *, local_dir: Path, cache_dir: str) -> str:
+    repo_id, filename, repo_type, revision = request.repo_id, request.filename, request.repo_type, request.revision
+    force_download = request.force_download
     paths = _local_paths(local_dir, filename)
     metadata = _read_local_metadata(paths)
     if (
@@ -832,21 +824,17 @@ def _download_to_local_dir(
     ):
         return str(paths.file_path)
 
-    lookup = dict(repo_id=repo_id, filename=filename, repo_type=repo_type, revision=revision, endpoint=endpoint,
-                  etag_timeout=etag_timeout, headers=headers, local_files_only=local_files_only)
-    url, etag, commit_hash, size, error = _metadata_or_error(**lookup)
-    if error is not None:
-        if paths.file_path.is_file() and not force_download:
-            logger.warning("Could not reach the hub to check '%s' (%s); using the existing local file.", filename,
-                           error)
-            return str(paths.file_path)
-        if not force_download and _is_transient(error):
-            url, etag, commit_hash, size, error = _metadata_or_error(**lookup, retry=True)
-        if error is not None:
-            _raise_head_error(error, repo_id=repo_id, repo_type=repo_type, revision=revision, filename=filename,
-                              force_download=force_download, local_files_only=local_files_only,
-                              where=f"the local folder '{local_dir}'")
-    assert url is not None and etag is not None and commit_hash is not None
+    def existing_file(error: Exception) -> str | None:
+        if not paths.file_path.is_file():
+            return None
+        logger.warning("Could not reach the hub to check '%s' (%s); using the existing local file.", filename, error)
+        return str(paths.file_path)
+
+    answer = _hub_metadata(request, local_copy=existing_file, where=f"the local folder '{local_dir}'")
+    if isinstance(answer, str):
+        return answer
+    url, etag, commit_hash, size = answer.location, answer.etag, answer.commit_hash, answer.size
+    assert etag is not None and commit_hash is not None
 
     if not force_download and paths.file_path.is_file():
         if metadata is not None and metadata.etag == etag:
@@ -870,8 +858,8 @@ def _download_to_local_dir(
     with _Lock(paths.lock_path):
         paths.file_path.unlink(missing_ok=True)
         _download_to_file(incomplete_path=paths.incomplete_path(etag), destination_path=paths.file_path, url=url,
-                          headers=headers, expected_size=size, etag=etag, filename=filename,
-                          force_download=force_download, tqdm_class=tqdm_class)
+                          headers=request.headers, expected_size=size, etag=etag, filename=filename,
+                          force_download=force_download, tqdm_class=request.tqdm_class)
     _write_local_metadata(paths, commit_hash=commit_hash, etag=etag)
     return str(paths.file_path)
 

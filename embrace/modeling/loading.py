@@ -6,22 +6,8 @@ target dtype, and only the parameters the checkpoint lacks are initialised. Peak
 memory is therefore about one model size, and no time is spent initialising weights that
 are overwritten anyway.
 
-Example:
-    >>> import tempfile
-    >>> from torch import nn
-    >>> from embrace.configuration import PretrainedConfig
-    >>> from embrace.modeling.modeling_utils import PreTrainedModel
-    >>> class Tiny(PreTrainedModel):
-    ...     config_class = PretrainedConfig
-    ...     def __init__(self, config):
-    ...         super().__init__(config)
-    ...         self.proj = nn.Linear(3, 2)
-    ...         self.post_init()
-    >>> folder = tempfile.mkdtemp()
-    >>> Tiny(PretrainedConfig()).save_pretrained(folder)
-    >>> model, info = Tiny.from_pretrained(folder, output_loading_info=True)
-    >>> sorted(info)
-    ['error_msgs', 'mismatched_keys', 'missing_keys', 'unexpected_keys']
+The class method ``PreTrainedModel.from_pretrained`` is :func:`from_pretrained` below; its
+docstring has a worked example.
 """
 
 from __future__ import annotations
@@ -519,7 +505,7 @@ def _accepted_init_kwargs(cls: type) -> tuple[set[str], bool]:
     return names, False
 
 
-def load_pretrained(
+def from_pretrained(
     cls: type,
     pretrained_model_name_or_path: str | os.PathLike | None,
     *model_args: Any,
@@ -534,8 +520,8 @@ def load_pretrained(
     weights_only: bool = True,
     subfolder: str = "",
     variant: str | None = None,
-    dtype: Any = None,
-    torch_dtype: Any = None,
+    dtype: str | torch.dtype | None = "auto",
+    torch_dtype: str | torch.dtype | None = None,
     attn_implementation: str | None = None,
     output_loading_info: bool = False,
     trust_remote_code: bool | None = False,
@@ -543,32 +529,54 @@ def load_pretrained(
     state_dict: dict[str, torch.Tensor] | None = None,
     **kwargs: Any,
 ) -> Any:
-    """Load a pretrained model of class ``cls`` (the body of ``PreTrainedModel.from_pretrained``).
+    """Instantiate a model and load its weights from a folder, a hub repo id or a file.
+
+    The model is built without allocating or initialising its parameters, the
+    checkpoint tensors are mapped straight into it (converted only when ``dtype``
+    asks for another type), and only the weights the checkpoint lacks are
+    initialised (and reported). The model is returned in ``eval()`` mode.
 
     Args:
-        pretrained_model_name_or_path: a folder with ``config.json`` and weights, a hub repo
-            id (resolved through the local hub cache), or a single weights file (then pass
-            ``config=``). ``None`` together with ``config=`` and ``state_dict=``.
+        pretrained_model_name_or_path: a folder with ``config.json`` and weights
+            (``model.safetensors``, its sharded index, ``pytorch_model.bin`` or its
+            index, in that order of preference), a hub repo id (resolved through the
+            local hub cache), or one weights file together with ``config=``.
         model_args: extra positional arguments for the model's ``__init__``.
-        config: a config instance, or a path / repo id to read it from.
-        cache_dir, force_download, local_files_only, token, revision, subfolder: where
-            and how hub files are found.
-        ignore_mismatched_sizes: re-initialise parameters whose checkpoint shape differs
-            instead of raising.
-        use_safetensors: ``True`` only safetensors, ``False`` only ``.bin``, ``None`` prefer
-            safetensors.
-        weights_only: ``.bin`` files are always read weights-only (``False`` is ignored, with a warning).
-        variant: load ``model.<variant>.safetensors``.
-        dtype: ``"auto"`` (default: ``config.dtype``, else the checkpoint's dtype), a
-            ``torch.dtype`` or its name. ``torch_dtype`` is the v4 spelling.
+        config: a config instance, or a folder / repo id to read it from.
+        cache_dir, force_download, local_files_only, token, revision, subfolder:
+            how hub files are located (``HF_HUB_OFFLINE=1`` implies local only).
+        ignore_mismatched_sizes: re-initialise weights whose checkpoint shape differs
+            (reported in ``mismatched_keys``) instead of raising.
+        use_safetensors: ``True`` only safetensors, ``False`` only ``.bin``, ``None``
+            prefer safetensors.
+        weights_only: ``.bin`` files are always read weights-only.
+        variant: read ``model.<variant>.safetensors`` (and friends).
+        dtype: ``"auto"`` (``config.dtype``, else the checkpoint's dtype), a
+            ``torch.dtype`` or its name; ``torch_dtype`` is the v4 spelling.
         attn_implementation: ``"sdpa"`` (default), ``"eager"`` or any registered name.
         output_loading_info: also return ``{"missing_keys", "unexpected_keys",
             "mismatched_keys", "error_msgs"}``.
         trust_remote_code: ``True`` raises :class:`~embrace.errors.RemoteCodeError`.
-        device_map: ``None``/``"cpu"``/``"auto"``/one device; the whole model goes there.
-        state_dict: load these tensors instead of reading files.
-        kwargs: config fields to override (``num_labels=3``) or arguments of the model's
-            ``__init__``; anything else raises ``TypeError``.
+        device_map: ``None``/``"cpu"``/``"auto"``/one device: where the model goes.
+        state_dict: load these tensors instead of files (with ``None`` as the path).
+        kwargs: config fields to override (``num_labels=3``) or arguments of the
+            model's ``__init__`` (``add_pooling_layer=False``); others raise TypeError.
+
+    Raises:
+        CheckpointError: no weights file (the message lists the names looked for).
+        SafetensorsError / UnsafeCheckpointError: a corrupt or code-carrying file.
+        CheckpointMismatchError: shapes differ and ``ignore_mismatched_sizes`` is False.
+
+    Example:
+        >>> import tempfile
+        >>> from embrace.models.bert import BertConfig, BertForSequenceClassification, BertModel
+        >>> folder = tempfile.mkdtemp()
+        >>> BertModel(BertConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+        ...                      intermediate_size=32, vocab_size=50)).save_pretrained(folder)
+        >>> model, info = BertForSequenceClassification.from_pretrained(
+        ...     folder, num_labels=3, output_loading_info=True)
+        >>> sorted(info["missing_keys"]), model.training
+        (['classifier.bias', 'classifier.weight'], False)
     """
     from embrace.configuration import PretrainedConfig
     from embrace.modeling.modeling_utils import _resolve_dtype, empty_model_context

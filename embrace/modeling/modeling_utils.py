@@ -29,13 +29,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import os
 from typing import Any, Callable, ClassVar, Iterator
 
 import torch
 from torch import nn
 
 from embrace.hub.push import PushToHubMixin
+from embrace.modeling import loading, saving
 
 logger = logging.getLogger("embrace.modeling.modeling_utils")
 
@@ -688,171 +688,10 @@ class PreTrainedModel(nn.Module, PushToHubMixin):
 
     # --- loading and saving -----------------------------------------------------------
 
-    @classmethod
-    def from_pretrained(
-        cls,
-        pretrained_model_name_or_path: str | os.PathLike | None,
-        *model_args: Any,
-        config: Any = None,
-        cache_dir: str | os.PathLike | None = None,
-        ignore_mismatched_sizes: bool = False,
-        force_download: bool = False,
-        local_files_only: bool = False,
-        token: str | bool | None = None,
-        revision: str = "main",
-        use_safetensors: bool | None = None,
-        weights_only: bool = True,
-        subfolder: str = "",
-        variant: str | None = None,
-        dtype: str | torch.dtype | None = "auto",
-        torch_dtype: str | torch.dtype | None = None,
-        attn_implementation: str | None = None,
-        output_loading_info: bool = False,
-        trust_remote_code: bool | None = False,
-        device_map: Any = None,
-        state_dict: dict[str, torch.Tensor] | None = None,
-        **kwargs: Any,
-    ) -> Any:
-        """Instantiate a model and load its weights from a folder, a hub repo id or a file.
-
-        The model is built without allocating or initialising its parameters, the
-        checkpoint tensors are mapped straight into it (converted only when ``dtype``
-        asks for another type), and only the weights the checkpoint lacks are
-        initialised (and reported). The model is returned in ``eval()`` mode.
-
-        Args:
-            pretrained_model_name_or_path: a folder with ``config.json`` and weights
-                (``model.safetensors``, its sharded index, ``pytorch_model.bin`` or its
-                index, in that order of preference), a hub repo id (resolved through the
-                local hub cache), or one weights file together with ``config=``.
-            model_args: extra positional arguments for the model's ``__init__``.
-            config: a config instance, or a folder / repo id to read it from.
-            cache_dir, force_download, local_files_only, token, revision, subfolder:
-                how hub files are located (``HF_HUB_OFFLINE=1`` implies local only).
-            ignore_mismatched_sizes: re-initialise weights whose checkpoint shape differs
-                (reported in ``mismatched_keys``) instead of raising.
-            use_safetensors: ``True`` only safetensors, ``False`` only ``.bin``, ``None``
-                prefer safetensors.
-            weights_only: ``.bin`` files are always read weights-only.
-            variant: read ``model.<variant>.safetensors`` (and friends).
-            dtype: ``"auto"`` (``config.dtype``, else the checkpoint's dtype), a
-                ``torch.dtype`` or its name; ``torch_dtype`` is the v4 spelling.
-            attn_implementation: ``"sdpa"`` (default), ``"eager"`` or any registered name.
-            output_loading_info: also return ``{"missing_keys", "unexpected_keys",
-                "mismatched_keys", "error_msgs"}``.
-            trust_remote_code: ``True`` raises :class:`~embrace.errors.RemoteCodeError`.
-            device_map: ``None``/``"cpu"``/``"auto"``/one device: where the model goes.
-            state_dict: load these tensors instead of files (with ``None`` as the path).
-            kwargs: config fields to override (``num_labels=3``) or arguments of the
-                model's ``__init__`` (``add_pooling_layer=False``); others raise TypeError.
-
-        Raises:
-            CheckpointError: no weights file (the message lists the names looked for).
-            SafetensorsError / UnsafeCheckpointError: a corrupt or code-carrying file.
-            CheckpointMismatchError: shapes differ and ``ignore_mismatched_sizes`` is False.
-
-        Example:
-            >>> import tempfile
-            >>> from embrace.models.bert import BertConfig, BertForSequenceClassification, BertModel
-            >>> folder = tempfile.mkdtemp()
-            >>> BertModel(BertConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-            ...                      intermediate_size=32, vocab_size=50)).save_pretrained(folder)
-            >>> model, info = BertForSequenceClassification.from_pretrained(
-            ...     folder, num_labels=3, output_loading_info=True)
-            >>> sorted(info["missing_keys"]), model.training
-            (['classifier.bias', 'classifier.weight'], False)
-        """
-        from embrace.modeling.loading import load_pretrained
-
-        return load_pretrained(
-            cls,
-            pretrained_model_name_or_path,
-            *model_args,
-            config=config,
-            cache_dir=cache_dir,
-            ignore_mismatched_sizes=ignore_mismatched_sizes,
-            force_download=force_download,
-            local_files_only=local_files_only,
-            token=token,
-            revision=revision,
-            use_safetensors=use_safetensors,
-            weights_only=weights_only,
-            subfolder=subfolder,
-            variant=variant,
-            dtype=dtype,
-            torch_dtype=torch_dtype,
-            attn_implementation=attn_implementation,
-            output_loading_info=output_loading_info,
-            trust_remote_code=trust_remote_code,
-            device_map=device_map,
-            state_dict=state_dict,
-            **kwargs,
-        )
-
-    def save_pretrained(
-        self,
-        save_directory: str | os.PathLike,
-        *,
-        is_main_process: bool = True,
-        state_dict: dict[str, torch.Tensor] | None = None,
-        save_function: Callable[..., Any] | None = None,
-        push_to_hub: bool = False,
-        max_shard_size: int | str = "50GB",
-        safe_serialization: bool = True,
-        variant: str | None = None,
-        token: str | bool | None = None,
-        save_peft_format: bool = True,
-        save_original_format: bool = True,
-        **kwargs: Any,
-    ) -> None:
-        """Write ``config.json`` and the weights so embrace and the reference both load them.
-
-        Weights go to ``model.safetensors`` (or ``model-0000i-of-0000n.safetensors`` plus
-        ``model.safetensors.index.json`` above ``max_shard_size``), tied weights once.
-        Files are written under temporary names and renamed into place, so an
-        interrupted save never leaves a half-written file; weight files of an earlier
-        save that this one does not replace are removed.
-
-        Args:
-            save_directory: folder to write into (created if needed).
-            is_main_process: only the main process writes (distributed training).
-            state_dict: tensors to save instead of ``self.state_dict()``.
-            save_function: replaces ``torch.save`` for ``.bin`` files.
-            push_to_hub: upload the folder afterwards (``repo_id=``, ``commit_message=``,
-                ``private=``, ``create_pr=`` are passed on).
-            max_shard_size: largest shard (``"50GB"`` default, ``"500MB"``, or bytes).
-            safe_serialization: ``False`` writes ``pytorch_model.bin`` instead (v4 habit).
-            variant: name files ``model.<variant>.safetensors``.
-            token: hub token for ``push_to_hub``.
-            save_peft_format, save_original_format: accepted for compatibility.
-
-        Example:
-            >>> import os, tempfile
-            >>> from embrace.models.bert import BertConfig, BertForMaskedLM
-            >>> model = BertForMaskedLM(BertConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-            ...                                    intermediate_size=32, vocab_size=50))
-            >>> folder = tempfile.mkdtemp()
-            >>> model.save_pretrained(folder, max_shard_size="20KB")
-            >>> sorted(os.listdir(folder))
-            ['config.json', 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors', 'model.safetensors.index.json']
-        """
-        from embrace.modeling.saving import save_pretrained
-
-        save_pretrained(
-            self,
-            save_directory,
-            is_main_process=is_main_process,
-            state_dict=state_dict,
-            save_function=save_function,
-            push_to_hub=push_to_hub,
-            max_shard_size=max_shard_size,
-            safe_serialization=safe_serialization,
-            variant=variant,
-            token=token,
-            save_peft_format=save_peft_format,
-            save_original_format=save_original_format,
-            **kwargs,
-        )
+    # The bodies live in loading.py and saving.py (one concern per file); the class exposes
+    # those functions as its methods, so each signature and its documentation exist once.
+    from_pretrained = classmethod(loading.from_pretrained)
+    save_pretrained = saving.save_pretrained
 
     def get_memory_footprint(self, return_buffers: bool = True) -> int:
         """Bytes taken by the parameters (and buffers)."""

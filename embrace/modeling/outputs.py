@@ -312,10 +312,48 @@ class Seq2SeqModelOutput(ModelOutput):
 
 
 # --- head outputs -------------------------------------------------------------------
+# Head outputs with the same fields declare them once, in a private base. Each public class
+# keeps its own name and docs, and its fields keep the reference's order (base fields first).
 
 
 @dataclass
-class CausalLMOutput(ModelOutput):
+class _LogitsOutput(ModelOutput):
+    """Fields of a head output: loss (with labels), logits, per-layer hidden states and attentions."""
+
+    loss: torch.Tensor | None = None
+    logits: torch.Tensor | None = None
+    hidden_states: tuple[torch.Tensor, ...] | None = None
+    attentions: tuple[torch.Tensor, ...] | None = None
+
+
+@dataclass
+class _LogitsOutputWithPast(ModelOutput):
+    """Fields of a decoder head output: loss, logits, the key/value cache, hidden states, attentions."""
+
+    loss: torch.Tensor | None = None
+    logits: torch.Tensor | None = None
+    past_key_values: Any = None
+    hidden_states: tuple[torch.Tensor, ...] | None = None
+    attentions: tuple[torch.Tensor, ...] | None = None
+
+
+@dataclass
+class _Seq2SeqLogitsOutput(ModelOutput):
+    """Fields of an encoder-decoder head output: loss, logits, then the decoder's and the encoder's states."""
+
+    loss: torch.Tensor | None = None
+    logits: torch.Tensor | None = None
+    past_key_values: Any = None
+    decoder_hidden_states: tuple[torch.Tensor, ...] | None = None
+    decoder_attentions: tuple[torch.Tensor, ...] | None = None
+    cross_attentions: tuple[torch.Tensor, ...] | None = None
+    encoder_last_hidden_state: torch.Tensor | None = None
+    encoder_hidden_states: tuple[torch.Tensor, ...] | None = None
+    encoder_attentions: tuple[torch.Tensor, ...] | None = None
+
+
+@dataclass
+class CausalLMOutput(_LogitsOutput):
     """Language-model head output: loss (with labels) and next-token logits.
 
     Example:
@@ -324,14 +362,9 @@ class CausalLMOutput(ModelOutput):
         torch.Size([1, 1, 5])
     """
 
-    loss: torch.Tensor | None = None
-    logits: torch.Tensor | None = None
-    hidden_states: tuple[torch.Tensor, ...] | None = None
-    attentions: tuple[torch.Tensor, ...] | None = None
-
 
 @dataclass
-class CausalLMOutputWithPast(ModelOutput):
+class CausalLMOutputWithPast(_LogitsOutputWithPast):
     """Causal LM output with the key/value cache.
 
     Example:
@@ -340,15 +373,9 @@ class CausalLMOutputWithPast(ModelOutput):
         tensor([0.])
     """
 
-    loss: torch.Tensor | None = None
-    logits: torch.Tensor | None = None
-    past_key_values: Any = None
-    hidden_states: tuple[torch.Tensor, ...] | None = None
-    attentions: tuple[torch.Tensor, ...] | None = None
-
 
 @dataclass
-class CausalLMOutputWithCrossAttentions(ModelOutput):
+class CausalLMOutputWithCrossAttentions(_LogitsOutputWithPast):
     """Causal LM output with cache and cross-attention weights (BERT as a decoder).
 
     Example:
@@ -357,16 +384,11 @@ class CausalLMOutputWithCrossAttentions(ModelOutput):
         True
     """
 
-    loss: torch.Tensor | None = None
-    logits: torch.Tensor | None = None
-    past_key_values: Any = None
-    hidden_states: tuple[torch.Tensor, ...] | None = None
-    attentions: tuple[torch.Tensor, ...] | None = None
     cross_attentions: tuple[torch.Tensor, ...] | None = None
 
 
 @dataclass
-class SequenceClassifierOutputWithPast(ModelOutput):
+class SequenceClassifierOutputWithPast(_LogitsOutputWithPast):
     """Sequence classification output of decoder models (with cache).
 
     Example:
@@ -375,15 +397,9 @@ class SequenceClassifierOutputWithPast(ModelOutput):
         torch.Size([1, 2])
     """
 
-    loss: torch.Tensor | None = None
-    logits: torch.Tensor | None = None
-    past_key_values: Any = None
-    hidden_states: tuple[torch.Tensor, ...] | None = None
-    attentions: tuple[torch.Tensor, ...] | None = None
-
 
 @dataclass
-class MaskedLMOutput(ModelOutput):
+class MaskedLMOutput(_LogitsOutput):
     """Masked-LM head output: loss (with labels) and per-token vocabulary logits.
 
     Example:
@@ -392,14 +408,9 @@ class MaskedLMOutput(ModelOutput):
         tensor([0.])
     """
 
-    loss: torch.Tensor | None = None
-    logits: torch.Tensor | None = None
-    hidden_states: tuple[torch.Tensor, ...] | None = None
-    attentions: tuple[torch.Tensor, ...] | None = None
-
 
 @dataclass
-class Seq2SeqLMOutput(ModelOutput):
+class Seq2SeqLMOutput(_Seq2SeqLogitsOutput):
     """Encoder-decoder LM output.
 
     Example:
@@ -408,19 +419,9 @@ class Seq2SeqLMOutput(ModelOutput):
         tensor([0.])
     """
 
-    loss: torch.Tensor | None = None
-    logits: torch.Tensor | None = None
-    past_key_values: Any = None
-    decoder_hidden_states: tuple[torch.Tensor, ...] | None = None
-    decoder_attentions: tuple[torch.Tensor, ...] | None = None
-    cross_attentions: tuple[torch.Tensor, ...] | None = None
-    encoder_last_hidden_state: torch.Tensor | None = None
-    encoder_hidden_states: tuple[torch.Tensor, ...] | None = None
-    encoder_attentions: tuple[torch.Tensor, ...] | None = None
-
 
 @dataclass
-class NextSentencePredictorOutput(ModelOutput):
+class NextSentencePredictorOutput(_LogitsOutput):
     """Next-sentence head output: ``logits`` of shape ``(batch, 2)`` (0 = is next).
 
     Example:
@@ -429,14 +430,9 @@ class NextSentencePredictorOutput(ModelOutput):
         torch.Size([1, 2])
     """
 
-    loss: torch.Tensor | None = None
-    logits: torch.Tensor | None = None
-    hidden_states: tuple[torch.Tensor, ...] | None = None
-    attentions: tuple[torch.Tensor, ...] | None = None
-
 
 @dataclass
-class SequenceClassifierOutput(ModelOutput):
+class SequenceClassifierOutput(_LogitsOutput):
     """Sequence classification/regression output: ``logits`` ``(batch, num_labels)``.
 
     Example:
@@ -445,14 +441,9 @@ class SequenceClassifierOutput(ModelOutput):
         torch.Size([2, 3])
     """
 
-    loss: torch.Tensor | None = None
-    logits: torch.Tensor | None = None
-    hidden_states: tuple[torch.Tensor, ...] | None = None
-    attentions: tuple[torch.Tensor, ...] | None = None
-
 
 @dataclass
-class Seq2SeqSequenceClassifierOutput(ModelOutput):
+class Seq2SeqSequenceClassifierOutput(_Seq2SeqLogitsOutput):
     """Sequence classification output of encoder-decoder models.
 
     Example:
@@ -461,19 +452,9 @@ class Seq2SeqSequenceClassifierOutput(ModelOutput):
         tensor([0.])
     """
 
-    loss: torch.Tensor | None = None
-    logits: torch.Tensor | None = None
-    past_key_values: Any = None
-    decoder_hidden_states: tuple[torch.Tensor, ...] | None = None
-    decoder_attentions: tuple[torch.Tensor, ...] | None = None
-    cross_attentions: tuple[torch.Tensor, ...] | None = None
-    encoder_last_hidden_state: torch.Tensor | None = None
-    encoder_hidden_states: tuple[torch.Tensor, ...] | None = None
-    encoder_attentions: tuple[torch.Tensor, ...] | None = None
-
 
 @dataclass
-class MultipleChoiceModelOutput(ModelOutput):
+class MultipleChoiceModelOutput(_LogitsOutput):
     """Multiple-choice output: ``logits`` ``(batch, num_choices)``.
 
     Example:
@@ -482,14 +463,9 @@ class MultipleChoiceModelOutput(ModelOutput):
         torch.Size([2, 4])
     """
 
-    loss: torch.Tensor | None = None
-    logits: torch.Tensor | None = None
-    hidden_states: tuple[torch.Tensor, ...] | None = None
-    attentions: tuple[torch.Tensor, ...] | None = None
-
 
 @dataclass
-class TokenClassifierOutput(ModelOutput):
+class TokenClassifierOutput(_LogitsOutput):
     """Token classification output: ``logits`` ``(batch, seq, num_labels)``.
 
     Example:
@@ -497,11 +473,6 @@ class TokenClassifierOutput(ModelOutput):
         >>> TokenClassifierOutput(logits=torch.zeros(1, 3, 2)).logits.shape
         torch.Size([1, 3, 2])
     """
-
-    loss: torch.Tensor | None = None
-    logits: torch.Tensor | None = None
-    hidden_states: tuple[torch.Tensor, ...] | None = None
-    attentions: tuple[torch.Tensor, ...] | None = None
 
 
 @dataclass

@@ -6,21 +6,8 @@ they exceed ``max_shard_size``. Tied parameters are written once. Every file is 
 under a temporary name and moved into place with ``os.replace``, so an interrupted save
 never leaves a half-written file under a real name.
 
-Example:
-    >>> import os, tempfile
-    >>> from torch import nn
-    >>> from embrace.configuration import PretrainedConfig
-    >>> from embrace.modeling.modeling_utils import PreTrainedModel
-    >>> class Tiny(PreTrainedModel):
-    ...     config_class = PretrainedConfig
-    ...     def __init__(self, config):
-    ...         super().__init__(config)
-    ...         self.proj = nn.Linear(3, 2)
-    ...         self.post_init()
-    >>> folder = tempfile.mkdtemp()
-    >>> Tiny(PretrainedConfig()).save_pretrained(folder)
-    >>> sorted(os.listdir(folder))
-    ['config.json', 'model.safetensors']
+The method ``PreTrainedModel.save_pretrained`` is :func:`save_pretrained` below; its
+docstring has a worked example.
 """
 
 from __future__ import annotations
@@ -240,23 +227,40 @@ def save_pretrained(
     save_original_format: bool = True,
     **kwargs: Any,
 ) -> None:
-    """Save ``model`` so ``from_pretrained`` (embrace's or the reference's) can reload it.
+    """Write ``config.json`` and the weights so embrace and the reference both load them.
+
+    Weights go to ``model.safetensors`` (or ``model-0000i-of-0000n.safetensors`` plus
+    ``model.safetensors.index.json`` above ``max_shard_size``), tied weights once.
+    Files are written under temporary names and renamed into place, so an
+    interrupted save never leaves a half-written file; weight files of an earlier
+    save that this one does not replace are removed.
 
     Args:
         save_directory: folder to write into (created if needed).
-        is_main_process: only the main process writes files (distributed training).
-        state_dict: tensors to save instead of ``model.state_dict()``.
-        save_function: used instead of ``torch.save`` for ``.bin`` files.
+        is_main_process: only the main process writes (distributed training).
+        state_dict: tensors to save instead of ``self.state_dict()``.
+        save_function: replaces ``torch.save`` for ``.bin`` files.
         push_to_hub: upload the folder afterwards (``repo_id=``, ``commit_message=``,
-            ``private=``, ``create_pr=`` go with it).
-        max_shard_size: shard when the weights are bigger (``"50GB"``, ``"500MB"``, bytes).
-        safe_serialization: ``False`` writes ``pytorch_model.bin`` (weights only) instead.
-        variant: write ``model.<variant>.safetensors``.
+            ``private=``, ``create_pr=`` are passed on).
+        max_shard_size: largest shard (``"50GB"`` default, ``"500MB"``, or bytes).
+        safe_serialization: ``False`` writes ``pytorch_model.bin`` instead (v4 habit).
+        variant: name files ``model.<variant>.safetensors``.
         token: hub token for ``push_to_hub``.
+        save_peft_format, save_original_format: accepted for compatibility.
 
     Raises:
         CheckpointError: ``save_directory`` is an existing file.
         TypeError: an unknown keyword argument.
+
+    Example:
+        >>> import os, tempfile
+        >>> from embrace.models.bert import BertConfig, BertForMaskedLM
+        >>> model = BertForMaskedLM(BertConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+        ...                                    intermediate_size=32, vocab_size=50))
+        >>> folder = tempfile.mkdtemp()
+        >>> model.save_pretrained(folder, max_shard_size="20KB")
+        >>> sorted(os.listdir(folder))
+        ['config.json', 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors', 'model.safetensors.index.json']
     """
     hub_options = {k: kwargs.pop(k) for k in ("repo_id", "commit_message", "private", "create_pr", "revision") if k in kwargs}
     kwargs.pop("distributed_checkpoint", None)
@@ -269,7 +273,10 @@ def save_pretrained(
 
     config = model.config
     config.dtype = str(model.dtype).split(".")[1]
-    config.architectures = [type(model).__name__]
+    name = type(model).__name__
+    if name.startswith("FSDP") and any(base.__name__ == name[4:] for base in type(model).__bases__):
+        name = name[4:]  # torch's fully_shard swaps the class for a generated FSDP<Name> subclass
+    config.architectures = [name]
 
     if state_dict is None:
         state_dict = model.state_dict()

@@ -318,10 +318,55 @@ def _opt_str(data: Mapping[str, Any], key: str, where: str, default: Any = None)
     return value
 
 
+class _DictVocabModel(Model):
+    """A model whose vocabulary is a token -> id dict (``_vocab``) and its reverse
+    (``_vocab_r``): BPE, WordPiece and WordLevel answer vocabulary lookups alike."""
+
+    _vocab: dict[str, int]
+    _vocab_r: dict[int, str]
+
+    def _set_vocab(self, vocab: dict[str, int]) -> None:
+        self._vocab = vocab
+        self._vocab_r = _reverse_vocab(vocab)
+
+    def token_to_id(self, token: str) -> int | None:
+        return self._vocab.get(token)
+
+    def id_to_token(self, id: int) -> str | None:  # noqa: A002
+        return self._vocab_r.get(id)
+
+    def get_vocab(self) -> dict[str, int]:
+        return dict(self._vocab)
+
+    def get_vocab_size(self) -> int:
+        return len(self._vocab)
+
+
+class _WordCacheModel(_DictVocabModel):
+    """A dict-vocabulary model that remembers the tokens of up to ``_cache_capacity`` words
+    (``_cache``): real text repeats words a lot, and splitting one is the costly part."""
+
+    _cache: dict[str, tuple[Token, ...]]
+    _cache_capacity: int
+
+    def _clear_cache(self) -> None:
+        """Forget every cached word."""
+        self._cache.clear()
+
+    def _resize_cache(self, capacity: int) -> None:
+        """Change how many words the cache may hold (0 disables it)."""
+        self._cache_capacity = int(capacity)
+        self._cache.clear()
+
+    def _remember(self, word: str, tokens: list[Token]) -> None:
+        if len(word) < _CACHE_MAX_LENGTH and len(self._cache) < self._cache_capacity:
+            self._cache[word] = tuple(tokens)
+
+
 # --- BPE ----------------------------------------------------------------------------
 
 
-class BPE(Model):
+class BPE(_WordCacheModel):
     """Byte-pair encoding.
 
     A word starts as its characters (with ``continuing_subword_prefix`` on every
@@ -389,8 +434,7 @@ class BPE(Model):
             raise TokenizerError(f"BPE dropout should be between 0 and 1, inclusive; got {dropout!r}")
 
     def _set_vocab_and_merges(self, vocab: dict[str, int], merges: list[Any]) -> None:
-        self._vocab = vocab
-        self._vocab_r = _reverse_vocab(vocab)
+        self._set_vocab(vocab)
         prefix = self._continuing_subword_prefix or ""
         prefix_bytes = len(prefix.encode("utf-8"))
         merge_map: dict[tuple[int, int], tuple[int, int]] = {}
@@ -477,28 +521,7 @@ class BPE(Model):
     byte_fallback = _CacheKeyed(bool)
     ignore_merges = _CacheKeyed(bool)
 
-    def _clear_cache(self) -> None:
-        """Forget every cached word."""
-        self._cache.clear()
-
-    def _resize_cache(self, capacity: int) -> None:
-        """Change how many words the cache may hold (0 disables it)."""
-        self._cache_capacity = int(capacity)
-        self._cache.clear()
-
     # the Model interface ----------------------------------------------------------------
-    def token_to_id(self, token: str) -> int | None:
-        return self._vocab.get(token)
-
-    def id_to_token(self, id: int) -> str | None:  # noqa: A002
-        return self._vocab_r.get(id)
-
-    def get_vocab(self) -> dict[str, int]:
-        return dict(self._vocab)
-
-    def get_vocab_size(self) -> int:
-        return len(self._vocab)
-
     def merges_list(self) -> list[tuple[str, str]]:
         """The merges as ``(a, b)`` string pairs in rank order."""
         ranked = sorted(self._merges.items(), key=lambda item: item[1][0])
@@ -519,8 +542,7 @@ class BPE(Model):
         if hit is not None:
             return list(hit)
         tokens = self._word_tokens(sequence, None)
-        if len(sequence) < _CACHE_MAX_LENGTH and len(self._cache) < self._cache_capacity:
-            self._cache[sequence] = tuple(tokens)
+        self._remember(sequence, tokens)
         return tokens
 
     # the algorithm -------------------------------------------------------------------------
@@ -790,7 +812,7 @@ def _strip_prefix_bytes(token: str, prefix: str, prefix_bytes: int) -> str:
 # --- WordPiece ----------------------------------------------------------------------------
 
 
-class WordPiece(Model):
+class WordPiece(_WordCacheModel):
     """WordPiece: greedy longest-match-first.
 
     From the start of the word, take the longest vocabulary entry (non-initial pieces
@@ -830,8 +852,7 @@ class WordPiece(Model):
         self._set_vocab(_check_vocab(vocab or {}, "WordPiece"))
 
     def _set_vocab(self, vocab: dict[str, int]) -> None:
-        self._vocab = vocab
-        self._vocab_r = _reverse_vocab(vocab)
+        super()._set_vocab(vocab)
         self._max_token_chars = max((len(t) for t in vocab), default=0)
         self._cache.clear()
 
@@ -878,18 +899,6 @@ class WordPiece(Model):
     continuing_subword_prefix = _CacheKeyed()
     max_input_chars_per_word = _CacheKeyed(int)
 
-    def token_to_id(self, token: str) -> int | None:
-        return self._vocab.get(token)
-
-    def id_to_token(self, id: int) -> str | None:  # noqa: A002
-        return self._vocab_r.get(id)
-
-    def get_vocab(self) -> dict[str, int]:
-        return dict(self._vocab)
-
-    def get_vocab_size(self) -> int:
-        return len(self._vocab)
-
     def _unk(self, sequence: str) -> list[Token]:
         idx = self._vocab.get(self._unk_token)
         if idx is None:
@@ -898,22 +907,12 @@ class WordPiece(Model):
             )
         return [Token(idx, self._unk_token, (0, len(sequence)))]
 
-    def _clear_cache(self) -> None:
-        """Forget every cached word."""
-        self._cache.clear()
-
-    def _resize_cache(self, capacity: int) -> None:
-        """Change how many words the cache may hold (0 disables it)."""
-        self._cache_capacity = int(capacity)
-        self._cache.clear()
-
     def tokenize(self, sequence: str) -> list[Token]:
         hit = self._cache.get(sequence)
         if hit is not None:
             return list(hit)
         tokens = self._greedy_pieces(sequence)
-        if len(sequence) < _CACHE_MAX_LENGTH and len(self._cache) < self._cache_capacity:
-            self._cache[sequence] = tuple(tokens)
+        self._remember(sequence, tokens)
         return tokens
 
     def _greedy_pieces(self, sequence: str) -> list[Token]:
@@ -991,7 +990,7 @@ class WordPiece(Model):
 # --- WordLevel ----------------------------------------------------------------------------
 
 
-class WordLevel(Model):
+class WordLevel(_DictVocabModel):
     """WordLevel: each word is one token, or ``unk_token`` when it is not in the vocabulary.
 
     Example:
@@ -1007,10 +1006,6 @@ class WordLevel(Model):
             vocab = WordLevel.read_file(vocab)
         self._unk_token = "<unk>" if unk_token is None else unk_token
         self._set_vocab(_check_vocab(vocab or {}, "WordLevel"))
-
-    def _set_vocab(self, vocab: dict[str, int]) -> None:
-        self._vocab = vocab
-        self._vocab_r = _reverse_vocab(vocab)
 
     @staticmethod
     def read_file(vocab: str | os.PathLike[str]) -> dict[str, int]:
@@ -1036,18 +1031,6 @@ class WordLevel(Model):
     @unk_token.setter
     def unk_token(self, value: str) -> None:
         self._unk_token = value
-
-    def token_to_id(self, token: str) -> int | None:
-        return self._vocab.get(token)
-
-    def id_to_token(self, id: int) -> str | None:  # noqa: A002
-        return self._vocab_r.get(id)
-
-    def get_vocab(self) -> dict[str, int]:
-        return dict(self._vocab)
-
-    def get_vocab_size(self) -> int:
-        return len(self._vocab)
 
     def tokenize(self, sequence: str) -> list[Token]:
         idx = self._vocab.get(sequence)

@@ -12,7 +12,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, ClassVar, Iterable
 
 from embrace.errors import TokenizerError
 from embrace.tokenizers.component import Component, ComponentSequence
@@ -105,12 +105,11 @@ def _wrap(
     enc: Encoding,
     before: "tuple[str, int] | None",
     after: "tuple[str, int] | None",
-    type_ids: "tuple[int, int]",
+    type_id: int,
     seq_id: int,
-    content_type_id: "int | None" = None,
 ) -> Encoding:
-    """``before + enc + after`` as special tokens; the sequence range covers ``enc``."""
-    ids, toks = [], []
+    """``before + enc + after`` with the special tokens marked; every position gets ``type_id``
+    and the sequence range covers ``enc``. Overflowing pieces are wrapped the same way."""
     pre_ids = [before[1]] if before else []
     pre_tok = [before[0]] if before else []
     post_ids = [after[1]] if after else []
@@ -118,11 +117,9 @@ def _wrap(
     n_pre, n_post = len(pre_ids), len(post_ids)
     ids = pre_ids + enc._ids + post_ids
     toks = pre_tok + enc._tokens + post_tok
-    return Encoding._make(
+    out = Encoding._make(
         ids=ids,
-        type_ids=[type_ids[0]] * n_pre
-        + (enc._type_ids if content_type_id is None else [content_type_id] * len(enc._ids))
-        + [type_ids[1]] * n_post,
+        type_ids=[type_id] * len(ids),
         tokens=toks,
         words=[None] * n_pre + enc._words + [None] * n_post,
         offsets=[(0, 0)] * n_pre + enc._offsets + [(0, 0)] * n_post,
@@ -130,24 +127,44 @@ def _wrap(
         attention_mask=[1] * len(ids),
         sequence_ranges={seq_id: (n_pre, len(ids) - n_post)},
     )
-
-
-def _wrap_with_overflowing(
-    enc: Encoding,
-    before: "tuple[str, int] | None",
-    after: "tuple[str, int] | None",
-    type_ids: "tuple[int, int]",
-    seq_id: int,
-    content_type_id: "int | None" = None,
-) -> Encoding:
-    out = _wrap(enc, before, after, type_ids, seq_id, content_type_id)
-    out._overflowing = [
-        _wrap(o, before, after, type_ids, seq_id, content_type_id) for o in enc.take_overflowing()
-    ]
+    out._overflowing = [_wrap(o, before, after, type_id, seq_id) for o in enc.take_overflowing()]
     return out
 
 
-class BertProcessing(PostProcessor):
+def _check_fields(data: dict[str, Any], keys: tuple[str, ...], where: str) -> None:
+    for key in keys:
+        if key not in data:
+            raise TokenizerError(f"{where}: missing field `{key}`")
+
+
+class _ClsSepProcessing(PostProcessor):
+    """What BERT's and RoBERTa's processors share: ``cls A sep`` plus a second sequence that ends
+    with ``sep``; ``pair_starts_with_sep`` and ``pair_type_id`` say how that second sequence differs."""
+
+    pair_starts_with_sep: ClassVar[bool]
+    pair_type_id: ClassVar[int]
+
+    def _set_tokens(self, sep: Any, cls_token: Any, cls: Any) -> None:
+        self.sep, self.cls = _sep_and_cls(self.type_name, sep, cls_token, cls)
+
+    def _add_special_tokens(self, encodings: list[Encoding]) -> list[Encoding]:
+        first = _wrap(encodings[0], self.cls, self.sep, 0, 0)
+        prefix = self.sep if self.pair_starts_with_sep else None
+        return [first] + [_wrap(enc, prefix, self.sep, self.pair_type_id, 1) for enc in encodings[1:]]
+
+    @classmethod
+    def _tokens_from_dict(cls, data: dict[str, Any]) -> "tuple[tuple[str, int], tuple[str, int]]":
+        where = f"post_processor({cls.type_name})"
+        _check_fields(data, ("sep", "cls"), where)
+        return _token_pair(data["sep"], where + ".sep"), _token_pair(data["cls"], where + ".cls")
+
+    def _tokens_repr(self) -> str:
+        return (
+            f"sep=({rust_debug_str(self.sep[0])}, {self.sep[1]}), cls=({rust_debug_str(self.cls[0])}, {self.cls[1]})"
+        )
+
+
+class BertProcessing(_ClsSepProcessing):
     """BERT's special tokens: ``[CLS] A [SEP]`` and ``[CLS] A [SEP] B [SEP]``.
 
     Args:
@@ -160,6 +177,8 @@ class BertProcessing(PostProcessor):
     """
 
     type_name = "BertProcessing"
+    pair_starts_with_sep = False
+    pair_type_id = 1
 
     def __init__(
         self,
@@ -168,38 +187,23 @@ class BertProcessing(PostProcessor):
         *,
         cls: "tuple[str, int] | None" = None,
     ) -> None:
-        self.sep, self.cls = _sep_and_cls("BertProcessing", sep, cls_token, cls)
+        self._set_tokens(sep, cls_token, cls)
 
     def num_special_tokens_to_add(self, is_pair: bool) -> int:
         return 3 if is_pair else 2
 
     def process_encodings(self, encodings: list[Encoding], add_special_tokens: bool) -> list[Encoding]:
-        if not add_special_tokens:
-            return encodings
-        out = []
-        for i, enc in enumerate(encodings):
-            if i == 0:
-                out.append(_wrap_with_overflowing(enc, self.cls, self.sep, (0, 0), 0, content_type_id=0))
-            else:
-                out.append(_wrap_with_overflowing(enc, None, self.sep, (1, 1), 1, content_type_id=1))
-        return out
+        return self._add_special_tokens(encodings) if add_special_tokens else encodings
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": self.type_name, "sep": list(self.sep), "cls": list(self.cls)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "BertProcessing":
-        w = "post_processor(BertProcessing)"
-        for key in ("sep", "cls"):
-            if key not in data:
-                raise TokenizerError(f"{w}: missing field `{key}`")
-        return cls(_token_pair(data["sep"], w + ".sep"), _token_pair(data["cls"], w + ".cls"))
+        return cls(*cls._tokens_from_dict(data))
 
     def __repr__(self) -> str:
-        return (
-            f"BertProcessing(sep=({rust_debug_str(self.sep[0])}, {self.sep[1]}), "
-            f"cls=({rust_debug_str(self.cls[0])}, {self.cls[1]}))"
-        )
+        return f"BertProcessing({self._tokens_repr()})"
 
 
 def process_offsets(encoding: Encoding, add_prefix_space: bool) -> None:
@@ -245,7 +249,15 @@ def process_offsets(encoding: Encoding, add_prefix_space: bool) -> None:
         encoding._offsets = offsets
 
 
-class RobertaProcessing(PostProcessor):
+def _trim_offsets(encodings: list[Encoding], add_prefix_space: bool) -> None:
+    """:func:`process_offsets` on every encoding and its overflowing pieces."""
+    for enc in encodings:
+        process_offsets(enc, add_prefix_space)
+        for o in enc._overflowing:
+            process_offsets(o, add_prefix_space)
+
+
+class RobertaProcessing(_ClsSepProcessing):
     """RoBERTa's special tokens: ``<s> A </s>`` and ``<s> A </s> </s> B </s>``; all type ids 0.
 
     Args:
@@ -261,6 +273,8 @@ class RobertaProcessing(PostProcessor):
     """
 
     type_name = "RobertaProcessing"
+    pair_starts_with_sep = True
+    pair_type_id = 0
 
     def __init__(
         self,
@@ -271,7 +285,7 @@ class RobertaProcessing(PostProcessor):
         *,
         cls: "tuple[str, int] | None" = None,
     ) -> None:
-        self.sep, self.cls = _sep_and_cls("RobertaProcessing", sep, cls_token, cls)
+        self._set_tokens(sep, cls_token, cls)
         self.trim_offsets = bool(trim_offsets)
         self.add_prefix_space = bool(add_prefix_space)
 
@@ -280,21 +294,10 @@ class RobertaProcessing(PostProcessor):
 
     def process_encodings(self, encodings: list[Encoding], add_special_tokens: bool) -> list[Encoding]:
         if self.trim_offsets:
-            for enc in encodings:
-                process_offsets(enc, self.add_prefix_space)
-                for o in enc._overflowing:
-                    process_offsets(o, self.add_prefix_space)
+            _trim_offsets(encodings, self.add_prefix_space)
         for enc in encodings:
             enc.set_type_ids([0] * len(enc._ids))
-        if not add_special_tokens:
-            return encodings
-        out = []
-        for i, enc in enumerate(encodings):
-            if i == 0:
-                out.append(_wrap_with_overflowing(enc, self.cls, self.sep, (0, 0), 0, content_type_id=0))
-            else:
-                out.append(_wrap_with_overflowing(enc, self.sep, self.sep, (0, 0), 1, content_type_id=0))
-        return out
+        return self._add_special_tokens(encodings) if add_special_tokens else encodings
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -307,21 +310,15 @@ class RobertaProcessing(PostProcessor):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RobertaProcessing":
-        w = "post_processor(RobertaProcessing)"
-        for key in ("sep", "cls"):
-            if key not in data:
-                raise TokenizerError(f"{w}: missing field `{key}`")
         return cls(
-            _token_pair(data["sep"], w + ".sep"),
-            _token_pair(data["cls"], w + ".cls"),
+            *cls._tokens_from_dict(data),
             trim_offsets=data.get("trim_offsets", True),
             add_prefix_space=data.get("add_prefix_space", True),
         )
 
     def __repr__(self) -> str:
         return (
-            f"RobertaProcessing(sep=({rust_debug_str(self.sep[0])}, {self.sep[1]}), "
-            f"cls=({rust_debug_str(self.cls[0])}, {self.cls[1]}), trim_offsets={self.trim_offsets}, "
+            f"RobertaProcessing({self._tokens_repr()}, trim_offsets={self.trim_offsets}, "
             f"add_prefix_space={self.add_prefix_space})"
         )
 
@@ -353,10 +350,7 @@ class ByteLevel(PostProcessor):
 
     def process_encodings(self, encodings: list[Encoding], add_special_tokens: bool) -> list[Encoding]:
         if self.trim_offsets:
-            for enc in encodings:
-                process_offsets(enc, self.add_prefix_space)
-                for o in enc._overflowing:
-                    process_offsets(o, self.add_prefix_space)
+            _trim_offsets(encodings, self.add_prefix_space)
         for i, enc in enumerate(encodings):
             enc.set_sequence_id(i)
         return encodings
@@ -371,10 +365,7 @@ class ByteLevel(PostProcessor):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ByteLevel":
-        w = "post_processor(ByteLevel)"
-        for key in ("add_prefix_space", "trim_offsets"):
-            if key not in data:
-                raise TokenizerError(f"{w}: missing field `{key}`")
+        _check_fields(data, ("add_prefix_space", "trim_offsets"), "post_processor(ByteLevel)")
         return cls(data["add_prefix_space"], data["trim_offsets"], data.get("use_regex", True))
 
     def __repr__(self) -> str:
@@ -609,9 +600,7 @@ class TemplateProcessing(PostProcessor):
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TemplateProcessing":
         w = "post_processor(TemplateProcessing)"
-        for key in ("single", "pair", "special_tokens"):
-            if key not in data:
-                raise TokenizerError(f"{w}: missing field `{key}`")
+        _check_fields(data, ("single", "pair", "special_tokens"), w)
         return cls(
             _template_from_any(data["single"], w + ".single"),
             _template_from_any(data["pair"], w + ".pair"),

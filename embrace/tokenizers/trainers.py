@@ -158,6 +158,19 @@ class Trainer:
                 "special_tokens": self._special_contents()}
 
 
+class _InitialAlphabet:
+    """The ``initial_alphabet`` option of the BPE and Unigram trainers: characters always in
+    the alphabet, kept as the first character of each given string."""
+
+    @property
+    def initial_alphabet(self) -> list[str]:
+        return list(self._initial_alphabet)
+
+    @initial_alphabet.setter
+    def initial_alphabet(self, alphabet: Sequence[str]) -> None:
+        self._initial_alphabet = _first_chars(alphabet or [])
+
+
 # --- BPE ----------------------------------------------------------------------------
 
 
@@ -197,7 +210,7 @@ def _merge_in_word(
     return changes
 
 
-class BpeTrainer(Trainer):
+class BpeTrainer(_InitialAlphabet, Trainer):
     """Learn a :class:`~embrace.tokenizers.models.BPE` model.
 
     Args:
@@ -245,14 +258,6 @@ class BpeTrainer(Trainer):
         self.continuing_subword_prefix = continuing_subword_prefix
         self.end_of_word_suffix = end_of_word_suffix
         self.max_token_length = max_token_length
-
-    @property
-    def initial_alphabet(self) -> list[str]:
-        return list(self._initial_alphabet)
-
-    @initial_alphabet.setter
-    def initial_alphabet(self, alphabet: Sequence[str]) -> None:
-        self._initial_alphabet = _first_chars(alphabet or [])
 
     @property
     def progress_format(self) -> str:
@@ -541,6 +546,18 @@ def _digamma(x: Any) -> Any:
     return result
 
 
+def _group_logsumexp(vals: Any, starts: Any, lo: int) -> Any:
+    """log(sum(exp(vals))) of each group of ``vals`` (groups begin at ``starts``); -inf for a
+    group with no finite value."""
+    import numpy as np
+
+    m = np.maximum.reduceat(vals, starts)
+    finite = np.isfinite(m)
+    safe_m = np.where(finite, m, 0.0)
+    tot = np.add.reduceat(np.exp(vals - np.repeat(safe_m, np.diff(np.append(starts, len(vals))))), starts)
+    return np.where(finite, safe_m + np.log(tot), -np.inf)
+
+
 class _Lattices:
     """Every segmentation edge of a set of strings, as flat numpy arrays.
 
@@ -625,6 +642,27 @@ class _Lattices:
             base[1:] = np.cumsum(self.lengths[:-1] + 1)
         return base, int((self.lengths + 1).sum())
 
+    def _sweep(self, table: Any, base: Any, w: Any, at: Any, other: Any, sc: Any, positions: Iterable[int],
+               reduce: Callable[[Any, Any, int], Any]) -> None:
+        """One dynamic-programming pass: for each position ``p`` in order, every string's
+        ``table[p] = reduce(table[other] + score)`` over its edges whose ``at`` end is ``p``.
+
+        The edges must be sorted by ``at``, then string. ``reduce(vals, starts, lo)`` gets
+        the candidate values of all strings at once (``starts`` = where each string's group
+        begins, ``lo`` = the first edge's index) and returns one value per string.
+        """
+        import numpy as np
+
+        bounds = np.searchsorted(at, np.arange(self.max_length + 2))
+        for p in positions:
+            lo, hi = bounds[p], bounds[p + 1]
+            if lo == hi:
+                continue
+            ws = w[lo:hi]
+            vals = table[base[ws] + other[lo:hi]] + sc[lo:hi]
+            starts = self._groups(ws)
+            table[base[ws[starts]] + p] = reduce(vals, starts, lo)
+
     def marginals(self, alive: Any, scores: Any, unk_score: float, weights: Any) -> tuple[Any, Any]:
         """Forward-backward: expected count of every piece, and each string's log Z."""
         import numpy as np
@@ -634,34 +672,11 @@ class _Lattices:
         L = self.max_length
         alpha = np.full(size, -np.inf)
         alpha[base] = 0.0
-        bounds = np.searchsorted(e, np.arange(L + 2))
-        for end in range(1, L + 1):
-            lo, hi = bounds[end], bounds[end + 1]
-            if lo == hi:
-                continue
-            ws = w[lo:hi]
-            vals = alpha[base[ws] + s[lo:hi]] + sc[lo:hi]
-            starts = self._groups(ws)
-            m = np.maximum.reduceat(vals, starts)
-            tot = np.add.reduceat(np.exp(vals - np.repeat(m, np.diff(np.append(starts, len(vals))))), starts)
-            alpha[base[ws[starts]] + end] = m + np.log(tot)
+        self._sweep(alpha, base, w, e, s, sc, range(1, L + 1), _group_logsumexp)
         beta = np.full(size, -np.inf)
         beta[base + self.lengths] = 0.0
         order = np.lexsort((e, w, s))
-        bw, bs, be, bsc = w[order], s[order], e[order], sc[order]
-        bbounds = np.searchsorted(bs, np.arange(L + 2))
-        for start in range(L - 1, -1, -1):
-            lo, hi = bbounds[start], bbounds[start + 1]
-            if lo == hi:
-                continue
-            ws = bw[lo:hi]
-            vals = beta[base[ws] + be[lo:hi]] + bsc[lo:hi]
-            starts = self._groups(ws)
-            m = np.maximum.reduceat(vals, starts)
-            finite = np.isfinite(m)
-            safe_m = np.where(finite, m, 0.0)
-            tot = np.add.reduceat(np.exp(vals - np.repeat(safe_m, np.diff(np.append(starts, len(vals))))), starts)
-            beta[base[ws[starts]] + start] = np.where(finite, safe_m + np.log(tot), -np.inf)
+        self._sweep(beta, base, w[order], s[order], e[order], sc[order], range(L - 1, -1, -1), _group_logsumexp)
         z = alpha[base + self.lengths]
         post = np.exp(alpha[base[w] + s] + sc + beta[base[w] + e] - z[w]) * weights[w]
         return np.bincount(g, weights=post, minlength=len(alive)), z
@@ -672,26 +687,21 @@ class _Lattices:
 
         w, s, e, g, sc = self.edges(alive, scores, unk_score)
         base, size = self._layout()
-        L = self.max_length
         delta = np.full(size, -np.inf)
         delta[base] = 0.0
         back = np.full(size, -1, dtype=np.int64)
-        bounds = np.searchsorted(e, np.arange(L + 2))
-        for end in range(1, L + 1):
-            lo, hi = bounds[end], bounds[end + 1]
-            if lo == hi:
-                continue
-            ws = w[lo:hi]
-            vals = delta[base[ws] + s[lo:hi]] + sc[lo:hi]
-            starts = self._groups(ws)
+
+        def best_edge(vals: Any, starts: Any, lo: int) -> Any:
             m = np.maximum.reduceat(vals, starts)
             group_of = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(vals))))
             winners = np.flatnonzero(vals == m[group_of])
             # first winner of each group = smallest start (the reference keeps the first best)
             _, first = np.unique(group_of[winners], return_index=True)
             best = winners[first] + lo
-            delta[base[w[best]] + end] = vals[best - lo]
-            back[base[w[best]] + end] = best
+            back[base[w[best]] + e[best]] = best
+            return vals[best - lo]
+
+        self._sweep(delta, base, w, e, s, sc, range(1, self.max_length + 1), best_edge)
         node_w: list[Any] = []
         node_g: list[Any] = []
         cur = self.lengths.copy()
@@ -710,7 +720,7 @@ class _Lattices:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), best_scores
 
 
-class UnigramTrainer(Trainer):
+class UnigramTrainer(_InitialAlphabet, Trainer):
     """Learn a :class:`~embrace.tokenizers.models.Unigram` model (SentencePiece's recipe).
 
     Seed pieces are the frequent substrings of the words (plus every character); EM
@@ -761,14 +771,6 @@ class UnigramTrainer(Trainer):
         self.max_piece_length = int(max_piece_length)
         self.n_sub_iterations = int(n_sub_iterations)
         self.initial_alphabet = initial_alphabet  # type: ignore[assignment]
-
-    @property
-    def initial_alphabet(self) -> list[str]:
-        return list(self._initial_alphabet)
-
-    @initial_alphabet.setter
-    def initial_alphabet(self, alphabet: Sequence[str]) -> None:
-        self._initial_alphabet = _first_chars(alphabet or [])
 
     def _options(self) -> dict[str, Any]:
         return {

@@ -68,6 +68,25 @@ def _stack(key: str, values: list[Any], make: Callable[[list[Any]], Any]) -> Any
         ) from err
 
 
+@dataclass(frozen=True)
+class _Arrays:
+    """How one ``return_tensors`` kind builds arrays, so each collation rule is written once."""
+
+    native: type  # a row already of this kind is stacked as it is
+    array: Callable[..., Any]  # (values, dtype=None) -> array
+    stack: Callable[[list[Any]], Any]  # same-shape native rows -> one array
+    from_numpy: Callable[[np.ndarray], Any]  # a numpy batch -> this kind, without a copy
+    int64: Any
+    int32: Any
+    float32: Any
+
+
+_ARRAYS = {
+    "pt": _Arrays(torch.Tensor, torch.tensor, torch.stack, torch.from_numpy, torch.int64, torch.int32, torch.float32),
+    "np": _Arrays(np.ndarray, np.array, np.stack, np.asarray, np.int64, np.int32, np.float32),
+}
+
+
 class DataCollatorMixin:
     """Dispatch ``__call__`` to ``torch_call`` / ``numpy_call`` by ``return_tensors``."""
 
@@ -89,57 +108,36 @@ def _label_dtype_is_int(value: Any) -> bool:
     return isinstance(value, (int, np.integer))
 
 
-def _torch_default(features: list[Mapping]) -> dict[str, Any]:
+def _batcher(arrays: _Arrays, value: Any) -> Callable[[list[Any]], Any]:
+    """How to batch the values of a key whose first row holds ``value``."""
+    if isinstance(value, np.ndarray):
+        return lambda values: arrays.from_numpy(np.stack(values))
+    if isinstance(value, arrays.native):
+        return arrays.stack
+    return arrays.array
+
+
+def _default_collate(features: list[Mapping], arrays: _Arrays) -> dict[str, Any]:
     first = features[0]
     batch: dict[str, Any] = {}
     # `label` is one value per row, `label_ids` a list per row; both become `labels` with an
     # int64 dtype for integer labels (classification) and float32 otherwise (regression).
     if first.get("label") is not None:
-        dtype = torch.long if _label_dtype_is_int(first["label"]) else torch.float
-        batch["labels"] = _stack("label", [f["label"] for f in features], lambda v: torch.tensor(v, dtype=dtype))
+        dtype = arrays.int64 if _label_dtype_is_int(first["label"]) else arrays.float32
+        batch["labels"] = _stack("label", [f["label"] for f in features], lambda v: arrays.array(v, dtype=dtype))
     elif first.get("label_ids") is not None:
         values = [f["label_ids"] for f in features]
-        if isinstance(first["label_ids"], torch.Tensor):
-            batch["labels"] = _stack("label_ids", values, torch.stack)
+        if isinstance(first["label_ids"], arrays.native):
+            batch["labels"] = _stack("label_ids", values, arrays.stack)
         else:
-            dtype = torch.long if _label_dtype_is_int(first["label_ids"][0]) else torch.float
-            batch["labels"] = _stack("label_ids", values, lambda v: torch.tensor(v, dtype=dtype))
+            dtype = arrays.int64 if _label_dtype_is_int(first["label_ids"][0]) else arrays.float32
+            batch["labels"] = _stack("label_ids", values, lambda v: arrays.array(v, dtype=dtype))
     for key, value in first.items():
         # strings (ids, raw text) and None have no tensor form: they are left out of the batch
         if key in ("label", "label_ids") or value is None or isinstance(value, str):
             continue
-        values = [f[key] for f in features]
-        if isinstance(value, torch.Tensor):
-            batch[key] = _stack(key, values, torch.stack)
-        elif isinstance(value, np.ndarray):
-            batch[key] = _stack(key, values, lambda v: torch.from_numpy(np.stack(v)))
-        else:
-            batch[key] = _stack(key, values, torch.tensor)
+        batch[key] = _stack(key, [f[key] for f in features], _batcher(arrays, value))
     return batch
-
-
-def _numpy_default(features: list[Mapping]) -> dict[str, Any]:
-    first = features[0]
-    batch: dict[str, Any] = {}
-    if first.get("label") is not None:
-        dtype = np.int64 if _label_dtype_is_int(first["label"]) else np.float32
-        batch["labels"] = _stack("label", [f["label"] for f in features], lambda v: np.array(v, dtype=dtype))
-    elif first.get("label_ids") is not None:
-        values = [f["label_ids"] for f in features]
-        if isinstance(first["label_ids"], np.ndarray):
-            batch["labels"] = _stack("label_ids", values, np.stack)
-        else:
-            dtype = np.int64 if _label_dtype_is_int(first["label_ids"][0]) else np.float32
-            batch["labels"] = _stack("label_ids", values, lambda v: np.array(v, dtype=dtype))
-    for key, value in first.items():
-        if key in ("label", "label_ids") or value is None or isinstance(value, str):
-            continue
-        values = [f[key] for f in features]
-        batch[key] = _stack(key, values, np.stack if isinstance(value, np.ndarray) else np.array)
-    return batch
-
-
-_DEFAULT_COLLATE: dict[str, Callable[[list[Mapping]], dict[str, Any]]] = {"pt": _torch_default, "np": _numpy_default}
 
 
 def default_data_collator(features: list[InputDataClass], return_tensors: str = "pt") -> dict[str, Any]:
@@ -155,7 +153,7 @@ def default_data_collator(features: list[InputDataClass], return_tensors: str = 
         dtype('float32')
     """
     _check_framework(return_tensors)
-    return _DEFAULT_COLLATE[return_tensors](_as_mappings(features))
+    return _default_collate(_as_mappings(features), _ARRAYS[return_tensors])
 
 
 @dataclass
@@ -262,9 +260,8 @@ class DataCollatorForTokenClassification(DataCollatorMixin):
         sequence_length = np.asarray(batch["input_ids"]).shape[1]
         rows = _pad_rows([_to_list(label) for label in labels], sequence_length, self.label_pad_token_id,
                          self.tokenizer.padding_side)
-        make = (lambda v: torch.tensor(v, dtype=torch.int64)) if return_tensors == "pt" else (
-            lambda v: np.array(v, dtype=np.int64))
-        batch[label_name] = _stack(label_name, rows, make)
+        arrays = _ARRAYS[return_tensors]
+        batch[label_name] = _stack(label_name, rows, lambda v: arrays.array(v, dtype=arrays.int64))
         return batch
 
     def torch_call(self, features: list[dict[str, Any]]) -> dict[str, Any]:
@@ -307,8 +304,8 @@ class DataCollatorForMultipleChoice(DataCollatorMixin):
         padded = self.tokenizer.pad(flat, padding=self.padding, max_length=self.max_length,
                                     pad_to_multiple_of=self.pad_to_multiple_of, return_tensors=return_tensors)
         batch = {k: v.reshape(batch_size, num_choices, -1) for k, v in padded.items()}  # (batch, choices, seq)
-        batch["labels"] = (torch.tensor(labels, dtype=torch.int64) if return_tensors == "pt"
-                           else np.array(labels, dtype=np.int64))
+        arrays = _ARRAYS[return_tensors]
+        batch["labels"] = arrays.array(labels, dtype=arrays.int64)
         return batch
 
     def torch_call(self, examples: list[dict[str, Any]]) -> dict[str, Any]:
@@ -368,9 +365,8 @@ class DataCollatorForSeq2Seq:
             if self.pad_to_multiple_of is not None:
                 length = -(-length // self.pad_to_multiple_of) * self.pad_to_multiple_of
             rows = _pad_rows(rows, length, self.label_pad_token_id, self.tokenizer.padding_side)
-        make = (lambda v: torch.tensor(v, dtype=torch.int64)) if return_tensors == "pt" else (
-            lambda v: np.array(v, dtype=np.int64))
-        return _stack("labels", rows, make)
+        arrays = _ARRAYS[return_tensors]
+        return _stack("labels", rows, lambda v: arrays.array(v, dtype=arrays.int64))
 
 
 # --- language modeling --------------------------------------------------------------------
@@ -548,19 +544,23 @@ class DataCollatorForLanguageModeling(DataCollatorMixin):
             )
         return _word_ids_and_first_tokens(offsets, _numpy(special_tokens_mask))
 
-    def torch_call(self, examples: list[Any]) -> dict[str, Any]:
-        batch = self._batch(examples, "pt")
+    def _add_labels(self, batch: dict[str, Any], mask_tokens: Callable[..., tuple[Any, Any]]) -> dict[str, Any]:
+        """MLM: mask the inputs with ``mask_tokens``; causal LM: the labels are the inputs, pads -100."""
         special_tokens_mask = batch.pop("special_tokens_mask", None)
         offset_mapping = batch.pop("offset_mapping", None)
         if self.mlm:
-            batch["input_ids"], batch["labels"] = self.torch_mask_tokens(
+            batch["input_ids"], batch["labels"] = mask_tokens(
                 batch["input_ids"], special_tokens_mask=special_tokens_mask, offset_mapping=offset_mapping)
         else:
-            labels = batch["input_ids"].clone()
+            ids = batch["input_ids"]
+            labels = ids.clone() if isinstance(ids, torch.Tensor) else np.copy(ids)
             if self.tokenizer.pad_token_id is not None:
                 labels[labels == self.tokenizer.pad_token_id] = -100
             batch["labels"] = labels
         return batch
+
+    def torch_call(self, examples: list[Any]) -> dict[str, Any]:
+        return self._add_labels(self._batch(examples, "pt"), self.torch_mask_tokens)
 
     def torch_mask_tokens(self, inputs: torch.Tensor, special_tokens_mask: Any = None,
                           offset_mapping: Any = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -598,18 +598,7 @@ class DataCollatorForLanguageModeling(DataCollatorMixin):
         return inputs, labels
 
     def numpy_call(self, examples: list[Any]) -> dict[str, Any]:
-        batch = self._batch(examples, "np")
-        special_tokens_mask = batch.pop("special_tokens_mask", None)
-        offset_mapping = batch.pop("offset_mapping", None)
-        if self.mlm:
-            batch["input_ids"], batch["labels"] = self.numpy_mask_tokens(
-                batch["input_ids"], special_tokens_mask=special_tokens_mask, offset_mapping=offset_mapping)
-        else:
-            labels = np.copy(batch["input_ids"])
-            if self.tokenizer.pad_token_id is not None:
-                labels[labels == self.tokenizer.pad_token_id] = -100
-            batch["labels"] = labels
-        return batch
+        return self._add_labels(self._batch(examples, "np"), self.numpy_mask_tokens)
 
     def numpy_mask_tokens(self, inputs: np.ndarray, special_tokens_mask: Any = None,
                           offset_mapping: Any = None) -> tuple[np.ndarray, np.ndarray]:
@@ -701,11 +690,10 @@ class DataCollatorWithFlattening(DefaultDataCollator):
         if self.return_flash_attn_kwargs:
             batch["cu_seq_lens_q"] = batch["cu_seq_lens_k"] = cu_seq_lens
             batch["max_length_q"] = batch["max_length_k"] = max_length
-        make, int64, int32 = ((torch.tensor, torch.int64, torch.int32) if return_tensors == "pt"
-                              else (np.array, np.int64, np.int32))
+        arrays = _ARRAYS[return_tensors]
         for key, value in batch.items():
             if key in self._PY_INT_KEYS:
                 continue  # FlashAttention takes the max lengths as python ints
             value = [value] if key in self._BATCH_DIM_KEYS else value
-            batch[key] = make(value, dtype=int64 if key in self._INT64_KEYS else int32)
+            batch[key] = arrays.array(value, dtype=arrays.int64 if key in self._INT64_KEYS else arrays.int32)
         return batch
