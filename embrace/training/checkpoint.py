@@ -29,6 +29,8 @@ from typing import Any, Callable
 import torch
 
 from embrace.errors import CheckpointError
+from embrace.peft import PeftModel
+from embrace.training import distributed as dist_utils
 from embrace.training.trainer_utils import PREFIX_CHECKPOINT_DIR, sorted_checkpoints
 from embrace.utils.logging import get_logger
 
@@ -43,7 +45,8 @@ TRAINING_ARGS_NAME = "training_args.bin"
 TRAINING_ARGS_JSON_NAME = "training_args.json"
 
 __all__ = [
-    "write_checkpoint", "load_torch_file", "rotate_checkpoints", "checkpoint_dir", "OPTIMIZER_NAME", "SCHEDULER_NAME",
+    "write_checkpoint", "load_torch_file", "rotate_checkpoints", "checkpoint_dir", "save_model_files",
+    "load_model_weights", "OPTIMIZER_NAME", "SCHEDULER_NAME",
     "RNG_STATE_NAME", "TRAINER_STATE_NAME", "TRAINING_ARGS_NAME", "TRAINING_ARGS_JSON_NAME",
 ]
 
@@ -143,3 +146,60 @@ def rotate_checkpoints(output_dir: str | os.PathLike, save_total_limit: int | No
         logger.info(f"Deleting older checkpoint {folder} (save_total_limit={save_total_limit})")
         shutil.rmtree(folder, ignore_errors=True)
     return doomed
+
+
+
+def save_model_files(model: torch.nn.Module, output_dir: str, *, state_dict: dict[str, torch.Tensor] | None,
+                     processing_class: Any, args: Any) -> None:
+    """What ``Trainer.save_model`` writes: the model (``save_pretrained``, else ``model.safetensors``) from
+    ``state_dict`` when given (an FSDP model's gathered weights), the processing class and the arguments."""
+    from embrace.safetensors.torch import save_file
+    from embrace.safetensors.torch import save_model as save_safetensors
+    from embrace.utils.files import write_text_atomically
+
+    os.makedirs(output_dir, exist_ok=True)
+    if hasattr(model, "save_pretrained") and state_dict is not None:
+        model.save_pretrained(output_dir, state_dict=state_dict)
+    elif hasattr(model, "save_pretrained"):
+        model.save_pretrained(output_dir)
+    elif state_dict is not None:
+        save_file(state_dict, os.path.join(output_dir, "model.safetensors"), metadata={"format": "pt"})
+    else:
+        save_safetensors(model, os.path.join(output_dir, "model.safetensors"))
+    if processing_class is not None and hasattr(processing_class, "save_pretrained"):
+        processing_class.save_pretrained(output_dir)
+    # a plain dict, not the pickled dataclass: loadable with torch.load(weights_only=True)
+    torch.save(args.to_dict(), os.path.join(output_dir, TRAINING_ARGS_NAME))
+    write_text_atomically(os.path.join(output_dir, TRAINING_ARGS_JSON_NAME), args.to_json_string() + "\n")
+
+
+def load_model_weights(model: torch.nn.Module, folder: str, *, device: Any, strict: bool = False) -> None:
+    """Load a checkpoint folder's weights into ``model`` in place: a PeftModel's adapters, an FSDP model's
+    shards (every process reads the full file), else ``model.safetensors``."""
+    from embrace.safetensors.torch import load_file, load_model
+
+    if isinstance(model, PeftModel):
+        _load_adapters(model, folder)
+        return
+    weights = os.path.join(folder, "model.safetensors")
+    if not os.path.isfile(weights):
+        raise CheckpointError(f"{folder} has no model.safetensors; pass a checkpoint folder written by a Trainer.")
+    if dist_utils.is_sharded(model):
+        dist_utils.load_full_model_state_dict(model, load_file(weights), source=weights)
+        return
+    _, unexpected = load_model(model, weights, strict=strict, device=str(device))
+    if unexpected:
+        raise CheckpointError(f"{weights} holds weights this model does not have: {sorted(unexpected)[:5]}")
+
+
+def _load_adapters(model: PeftModel, folder: str) -> None:
+    # Adapters are written as save_pretrained lays them out: "default" in the folder, others in
+    # sub-folders. Weights are copied into the existing tensors, so a built optimizer stays valid.
+    from embrace.peft.save_load import WEIGHTS_NAME
+
+    for name in model.peft_config:
+        path = folder if name == "default" else os.path.join(folder, name)
+        if not os.path.isfile(os.path.join(path, WEIGHTS_NAME)):
+            raise CheckpointError(f"{folder} has no {WEIGHTS_NAME} for adapter {name!r}; pass a checkpoint "
+                                  "folder written by a Trainer training this PeftModel.")
+        model.load_adapter(path, name, is_trainable=True)

@@ -2,8 +2,11 @@
 
 Same constructor, methods and files as ``transformers.Trainer``, with a small open inside:
 ``train`` is a short loop over named steps (``_run_epoch`` -> ``_optimizer_step`` ->
-``_maybe_log_save_evaluate``), checkpoint I/O lives in ``checkpoint.py``, and evaluation streams
-(the loss is a running sum; with ``batch_eval_metrics`` no predictions are kept at all).
+``_maybe_log_save_evaluate``), checkpoint I/O lives in ``checkpoint.py``, and the evaluation loop in
+``evaluation.py`` streams (the loss is a running sum; with ``batch_eval_metrics`` no predictions are
+kept at all). Under torchrun the model is wrapped in DDP, or with ``args.fsdp`` sharded in place by
+FSDP2 (``distributed.shard_model``); the weights and optimizer state are then gathered in full for
+every save, so checkpoints are the files a single process writes.
 
 Loss normalisation under gradient accumulation: when the model's forward takes
 ``num_items_in_batch`` (explicitly or through ``**kwargs``) or ``compute_loss_func`` is given, the
@@ -44,6 +47,7 @@ from embrace.peft import PeftModel
 from embrace.training import checkpoint as ckpt
 from embrace.training import distributed as dist_utils
 from embrace.training.data_collator import DataCollatorWithPadding, default_data_collator
+from embrace.training.evaluation import evaluation_loop
 from embrace.training.optimization import create_optimizer as _build_optimizer
 from embrace.training.optimization import get_scheduler
 from embrace.training.trainer_callback import (
@@ -51,10 +55,9 @@ from embrace.training.trainer_callback import (
     TrainerCallback, TrainerControl, TrainerState,
 )
 from embrace.training.trainer_utils import (
-    EpochSeededLengthGroupedSampler, EpochSeededRandomSampler, EvalLoopOutput, EvalPrediction, PredictionOutput,
-    TrainOutput, capture_rng_state, detach_nested, get_last_checkpoint, has_length, label_smoothed_loss, pad_concat,
-    restore_rng_state,
-    set_seed, speed_metrics, to_numpy, to_scalar,
+    EpochSeededLengthGroupedSampler, EpochSeededRandomSampler, EvalLoopOutput, PredictionOutput, TrainOutput,
+    capture_rng_state, detach_nested, get_last_checkpoint, has_length, label_smoothed_loss, restore_rng_state, set_seed,
+    speed_metrics,
 )
 from embrace.training.training_args import SaveStrategy, TrainingArguments
 from embrace.utils.logging import get_logger
@@ -120,6 +123,8 @@ class Trainer:
         self.control = TrainerControl()
         self._scaler = torch.amp.GradScaler("cuda") if self.args.fp16 else None
         self.control = self.callback_handler.on_init_end(self.args, self.state, self.control)
+        if getattr(self.model, "config", None) is not None:
+            self.model.config.use_cache = self.args.use_cache
 
     # ---- model -------------------------------------------------------------------------------------
     def call_model_init(self, trial: Any = None) -> nn.Module:
@@ -143,17 +148,17 @@ class Trainer:
         from embrace.auto import TASK_CLASSES
 
         # causal LMs shift labels by one inside the loss: count the items the loss really sees
-        self._loss_shifts_labels = type(inspected).__name__ in TASK_CLASSES["AutoModelForCausalLM"].values()
+        causal_lms = TASK_CLASSES["AutoModelForCausalLM"].values()
+        self._loss_shifts_labels = dist_utils.unsharded_class(inspected).__name__ in causal_lms
         if self.args.gradient_checkpointing:
             if not hasattr(self.model, "gradient_checkpointing_enable"):
                 raise TrainingError(f"gradient_checkpointing=True but {type(self.model).__name__} has no "
                                     "gradient_checkpointing_enable(); turn the option off for this model.")
             self.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=self.args.gradient_checkpointing_kwargs)
         self.model_wrapped = self.model
-        if self.args.world_size > 1:
-            if self.args.batch_eval_metrics:
-                raise TrainingError("batch_eval_metrics=True is not supported with several processes (each would "
-                                    "score only its shard); turn it off under torchrun.")
+        if self.args.fsdp:
+            self._shard_model()
+        elif self.args.world_size > 1:
             # gradients are averaged across processes during backward; the Trainer keeps self.model unwrapped
             self.model_wrapped = nn.parallel.DistributedDataParallel(
                 self.model, device_ids=[self.args.device.index] if self.args.device.type == "cuda" else None,
@@ -163,6 +168,29 @@ class Trainer:
         if self.args.torch_compile:
             self.model_wrapped = torch.compile(self.model_wrapped, backend=self.args.torch_compile_backend or "inductor",
                                                mode=self.args.torch_compile_mode)
+
+    def _shard_model(self) -> None:
+        """FSDP: shard the model in place (self.model and self.model_wrapped stay the same object); the
+        optimizer is created afterwards, over the sharded parameters."""
+        if self.args.world_size == 1:
+            raise TrainingError("Using fsdp only works in distributed training: start the script on several processes "
+                                "(`embrace launch --nproc_per_node 2 script.py` or torchrun), or drop fsdp.")
+        if isinstance(self.model, PeftModel):
+            raise TrainingError("fsdp with a PeftModel is not implemented; train the adapters with DDP (drop fsdp) "
+                                "or merge them into the model first.")
+        if self.optimizer is not None and not self._created_optimizer:
+            raise TrainingError("Trainer(optimizers=...) with fsdp: that optimizer holds the parameters from before "
+                                "sharding. Leave optimizers unset (args.optim picks one) or override create_optimizer.")
+        config = self.args.fsdp_config
+        if config.get("activation_checkpointing") and not dist_utils.is_sharded(self.model):
+            if not hasattr(self.model, "gradient_checkpointing_enable"):
+                raise TrainingError(f"fsdp_config['activation_checkpointing'] is set but {type(self.model).__name__} "
+                                    "has no gradient_checkpointing_enable(); turn the option off for this model.")
+            self.model.gradient_checkpointing_enable()
+        precision = torch.bfloat16 if self.args.bf16 else torch.float16 if self.args.fp16 else None
+        if not dist_utils.is_sharded(self.model):
+            blocks = dist_utils.shard_model(self.model, config, device=self.args.device, mixed_precision=precision)
+            logger.info(f"FSDP: sharded {len(blocks)} blocks and the root of {type(self.model).__name__}")
 
     def _find_labels(self) -> list[str]:
         names = [n for n in self._signature_columns if "label" in n]
@@ -374,7 +402,11 @@ class Trainer:
             setattr(self.state, key, value)
         self.state.max_steps, self.state.num_train_epochs = self._max_steps, self._num_epochs
         self._load_callback_states()
-        self.optimizer.load_state_dict(ckpt.load_torch_file(resume, ckpt.OPTIMIZER_NAME, map_location=self.args.device))
+        optimizer_state = ckpt.load_torch_file(resume, ckpt.OPTIMIZER_NAME, map_location=self.args.device)
+        if dist_utils.is_sharded(self.model):
+            dist_utils.load_full_optimizer_state_dict(self.model, self.optimizer, optimizer_state)
+        else:
+            self.optimizer.load_state_dict(optimizer_state)
         self.lr_scheduler.load_state_dict(ckpt.load_torch_file(resume, ckpt.SCHEDULER_NAME))
         if self._scaler is not None and os.path.isfile(os.path.join(resume, ckpt.SCALER_NAME)):
             self._scaler.load_state_dict(ckpt.load_torch_file(resume, ckpt.SCALER_NAME))
@@ -433,9 +465,9 @@ class Trainer:
         self._current_window = len(window)
         window_loss = torch.tensor(0.0, device=self.args.device)
         for i, inputs in enumerate(window):
-            # DDP: all-reduce the gradients only once per window, on its last micro-batch
-            no_sync = i < len(window) - 1 and hasattr(self.model_wrapped, "no_sync")
-            with self.model_wrapped.no_sync() if no_sync else contextlib.nullcontext():
+            # DDP/FSDP: reduce the gradients only once per window, on its last micro-batch
+            last = i == len(window) - 1
+            with contextlib.nullcontext() if last else dist_utils.skip_gradient_sync(self.model_wrapped):
                 loss = self.training_step(self.model_wrapped, inputs, num_items)
             self._track_tokens(inputs)
             if self.args.logging_nan_inf_filter and not torch.isfinite(loss):
@@ -457,7 +489,9 @@ class Trainer:
             self._scaler.unscale_(self.optimizer)
         self._grad_norm = None
         if self.args.max_grad_norm and self.args.max_grad_norm > 0:
-            self._grad_norm = nn.utils.clip_grad_norm_(self.model.parameters(), self.args.max_grad_norm).item()
+            norm = nn.utils.clip_grad_norm_(self.model.parameters(), self.args.max_grad_norm)
+            # FSDP: the norm over all shards comes back as a DTensor
+            self._grad_norm = (norm.full_tensor() if hasattr(norm, "full_tensor") else norm).item()
         self.control = self.callback_handler.on_pre_optimizer_step(self.args, self.state, self.control)
         if self._scaler is not None:
             self._scaler.step(self.optimizer)
@@ -632,10 +666,17 @@ class Trainer:
             if isinstance(callback, ExportableState):
                 self.state.stateful_callbacks[type(callback).__name__] = callback.state()
 
+        # under FSDP gathering the full weights and optimizer state takes every process; rank 0 gets them
+        model_state = self._full_model_state()
+        optimizer_state = None
+        if not self.args.save_only_model:
+            optimizer_state = (dist_utils.full_optimizer_state_dict(self.model, self.optimizer)
+                               if dist_utils.is_sharded(self.model) else self.optimizer.state_dict())
+
         def write(folder: str) -> None:
-            self.save_model(folder)
-            if not self.args.save_only_model:
-                torch.save(self.optimizer.state_dict(), os.path.join(folder, ckpt.OPTIMIZER_NAME))
+            self._write_model(folder, model_state)
+            if optimizer_state is not None:
+                torch.save(optimizer_state, os.path.join(folder, ckpt.OPTIMIZER_NAME))
                 torch.save(self.lr_scheduler.state_dict(), os.path.join(folder, ckpt.SCHEDULER_NAME))
                 torch.save(capture_rng_state(), os.path.join(folder, ckpt.RNG_STATE_NAME))
                 if self._scaler is not None:
@@ -648,24 +689,19 @@ class Trainer:
         dist_utils.barrier()  # no process goes on (or loads it) before the checkpoint is complete
 
     def save_model(self, output_dir: str | None = None, _internal_call: bool = False) -> None:
-        """Save the model (``save_pretrained`` or ``model.safetensors``), the processing class and the arguments."""
-        from embrace.safetensors.torch import save_model as save_safetensors
+        """Save the model (``save_pretrained`` or ``model.safetensors``), the processing class and the arguments.
+        Under FSDP every process must call it (the full weights are gathered from all of them)."""
+        model_state = self._full_model_state()
+        if self.args.should_save:  # under torchrun only the main process writes
+            self._write_model(output_dir if output_dir is not None else self.args.output_dir, model_state)
 
-        if not self.args.should_save:  # under torchrun only the main process writes
-            return
-        output_dir = output_dir if output_dir is not None else self.args.output_dir
-        os.makedirs(output_dir, exist_ok=True)
-        if hasattr(self.model, "save_pretrained"):
-            self.model.save_pretrained(output_dir)
-        else:
-            save_safetensors(self.model, os.path.join(output_dir, "model.safetensors"))
-        if self.processing_class is not None and hasattr(self.processing_class, "save_pretrained"):
-            self.processing_class.save_pretrained(output_dir)
-        # a plain dict, not the pickled dataclass: loadable with torch.load(weights_only=True)
-        torch.save(self.args.to_dict(), os.path.join(output_dir, ckpt.TRAINING_ARGS_NAME))
-        from embrace.utils.files import write_text_atomically
+    def _full_model_state(self) -> dict[str, torch.Tensor] | None:
+        """The unsharded weights of an FSDP model (collective; complete on rank 0); None otherwise."""
+        return dist_utils.full_model_state_dict(self.model) if dist_utils.is_sharded(self.model) else None
 
-        write_text_atomically(os.path.join(output_dir, ckpt.TRAINING_ARGS_JSON_NAME), self.args.to_json_string() + "\n")
+    def _write_model(self, output_dir: str, state_dict: dict[str, torch.Tensor] | None) -> None:
+        ckpt.save_model_files(self.model, output_dir, state_dict=state_dict, processing_class=self.processing_class,
+                              args=self.args)
 
     def save_state(self) -> None:
         """Write ``trainer_state.json`` to ``output_dir`` (main process only)."""
@@ -675,29 +711,7 @@ class Trainer:
         self.state.save_to_json(os.path.join(self.args.output_dir, ckpt.TRAINER_STATE_NAME))
 
     def _load_model_from_checkpoint(self, folder: str, *, strict: bool = False) -> None:
-        from embrace.safetensors.torch import load_model
-
-        if isinstance(self.model, PeftModel):
-            self._load_adapters_from_checkpoint(folder)
-            return
-        weights = os.path.join(folder, "model.safetensors")
-        if not os.path.isfile(weights):
-            raise CheckpointError(f"{folder} has no model.safetensors; pass a checkpoint folder written by a Trainer.")
-        _, unexpected = load_model(self.model, weights, strict=strict, device=str(self.args.device))
-        if unexpected:
-            raise CheckpointError(f"{weights} holds weights this model does not have: {sorted(unexpected)[:5]}")
-
-    def _load_adapters_from_checkpoint(self, folder: str) -> None:
-        # Adapters are written as save_pretrained lays them out: "default" in the folder, others in
-        # sub-folders. Weights are copied into the existing tensors, so a built optimizer stays valid.
-        from embrace.peft.save_load import WEIGHTS_NAME
-
-        for name in self.model.peft_config:
-            path = folder if name == "default" else os.path.join(folder, name)
-            if not os.path.isfile(os.path.join(path, WEIGHTS_NAME)):
-                raise CheckpointError(f"{folder} has no {WEIGHTS_NAME} for adapter {name!r}; pass a checkpoint "
-                                      "folder written by a Trainer training this PeftModel.")
-            self.model.load_adapter(path, name, is_trainable=True)
+        ckpt.load_model_weights(self.model, folder, device=self.args.device, strict=strict)
 
     def _finish_training(self) -> TrainOutput:
         self._total_loss += self._tr_loss.item()
@@ -745,85 +759,9 @@ class Trainer:
 
     def evaluation_loop(self, dataloader: DataLoader, description: str, prediction_loss_only: bool | None = None,
                         ignore_keys: list[str] | None = None, metric_key_prefix: str = "eval") -> EvalLoopOutput:
-        """Run the model over ``dataloader`` streaming: losses are summed as they come; predictions are kept
-        (moved to CPU every ``eval_accumulation_steps`` batches) unless ``batch_eval_metrics`` is set."""
-        args = self.args
-        loss_only = prediction_loss_only if prediction_loss_only is not None else args.prediction_loss_only
-        self.callback_handler.eval_dataloader = dataloader
-        # not the DDP wrapper: its forward syncs buffers collectively, and the ranks' eval shards may differ in size
-        model = self.model if args.world_size > 1 else self.model_wrapped
-        model.eval()
-        loss_sum, num_samples = 0.0, 0
-        have_loss = False
-        host: dict[str, list] = {"preds": [], "labels": [], "inputs": []}
-        kept: dict[str, list] = {"preds": [], "labels": [], "inputs": []}
-        batch_metrics: dict[str, Any] = {}
-        total = len(dataloader) if has_length(dataloader) else None
-        for step, inputs in enumerate(dataloader):
-            loss, logits, labels = self.prediction_step(model, inputs, loss_only, ignore_keys=ignore_keys)
-            batch_size = self._batch_size(inputs)
-            num_samples += batch_size
-            if loss is not None:
-                have_loss = True
-                loss_sum += loss.item() * batch_size
-            if logits is not None and self.preprocess_logits_for_metrics is not None:
-                logits = self.preprocess_logits_for_metrics(logits, labels)
-            self.control = self.callback_handler.on_prediction_step(args, self.state, self.control)
-            if args.batch_eval_metrics:
-                if self.compute_metrics is not None and logits is not None and labels is not None:
-                    is_last = total is not None and step == total - 1
-                    batch_inputs = inputs.get(self._main_input(), None) if "inputs" in args.include_for_metrics else None
-                    batch_metrics = self.compute_metrics(EvalPrediction(logits, labels, inputs=batch_inputs),
-                                                         compute_result=is_last)
-                continue
-            for key, value in (("preds", logits), ("labels", labels)):
-                if value is not None:
-                    host[key].append(to_numpy(value))
-            if "inputs" in args.include_for_metrics and isinstance(inputs, Mapping):
-                host["inputs"].append(to_numpy(inputs[self._main_input()]))
-            if args.eval_accumulation_steps is not None and (step + 1) % args.eval_accumulation_steps == 0:
-                self._offload(host, kept)
-        self._offload(host, kept)
-        if args.world_size > 1:  # each process evaluated one contiguous slice: rejoin them in rank order
-            for key, parts in kept.items():
-                kept[key] = [p for p in dist_utils.gather_objects(pad_concat(parts) if parts else None) if p is not None]
-            loss_sum = dist_utils.all_reduce_sum(loss_sum)
-            num_samples = int(dist_utils.all_reduce_sum(num_samples))
-            have_loss = dist_utils.all_reduce_sum(float(have_loss)) > 0
-        preds = pad_concat(kept["preds"]) if kept["preds"] else None
-        label_ids = pad_concat(kept["labels"]) if kept["labels"] else None
-        if args.batch_eval_metrics:
-            metrics = dict(batch_metrics or {})
-        elif self.compute_metrics is not None and preds is not None and label_ids is not None:
-            inputs_all = pad_concat(kept["inputs"]) if kept["inputs"] else None
-            metrics = dict(self.compute_metrics(EvalPrediction(preds, label_ids, inputs=inputs_all)) or {})
-        else:
-            metrics = {}
-        metrics = {k: to_scalar(v) for k, v in metrics.items()}
-        if have_loss and num_samples:
-            metrics[f"{metric_key_prefix}_loss"] = loss_sum / num_samples
-        for key in list(metrics):
-            if not key.startswith(f"{metric_key_prefix}_"):
-                metrics[f"{metric_key_prefix}_{key}"] = metrics.pop(key)
-        return EvalLoopOutput(predictions=preds, label_ids=label_ids, metrics=metrics, num_samples=num_samples)
-
-    @staticmethod
-    def _offload(host: dict[str, list], kept: dict[str, list]) -> None:
-        # merge the batches gathered since the last offload into one array per kind (bounded Python overhead)
-        for key, parts in host.items():
-            if parts:
-                kept[key].append(pad_concat(parts))
-                parts.clear()
-
-    def _main_input(self) -> str:
-        return getattr(self.model, "main_input_name", "input_ids")
-
-    def _batch_size(self, inputs: Any) -> int:
-        if isinstance(inputs, Mapping):
-            for value in inputs.values():
-                if isinstance(value, torch.Tensor) and value.dim() > 0:
-                    return int(value.shape[0])
-        return self.args.eval_batch_size
+        """Run the model over ``dataloader``, streaming (see ``embrace.training.evaluation``)."""
+        return evaluation_loop(self, dataloader, description, prediction_loss_only=prediction_loss_only,
+                               ignore_keys=ignore_keys, metric_key_prefix=metric_key_prefix)
 
     def prediction_step(self, model: nn.Module, inputs: dict[str, Any], prediction_loss_only: bool,
                         ignore_keys: list[str] | None = None) -> tuple[torch.Tensor | None, Any, Any]:

@@ -5,8 +5,9 @@ spellings keep working: ``evaluation_strategy`` (-> ``eval_strategy``), ``no_cud
 ``warmup_ratio`` (-> a fractional ``warmup_steps``) and ``group_by_length`` (->
 ``train_sampling_strategy="group_by_length"``). Under ``torchrun`` the arguments find their rank in
 the environment and join the process group the first time ``device`` is read (see
-``embrace.training.distributed``). DeepSpeed, FSDP, hub-push and hyper-parameter-search options
-are not implemented.
+``embrace.training.distributed``). ``fsdp`` shards the model with torch's FSDP2 (``fully_shard``);
+its v4 string/list form (``"full_shard offload"``) is folded into ``fsdp_config`` as the reference
+does. DeepSpeed, FSDP1, XLA, hub-push and hyper-parameter-search options are not implemented.
 
 Example:
     >>> args = TrainingArguments(output_dir="out", evaluation_strategy="steps", eval_steps=10)
@@ -27,6 +28,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from embrace.errors import TrainingError
+from embrace.utils.logging import get_logger
 
 if TYPE_CHECKING:  # torch is imported lazily: building arguments must not need it
     from collections.abc import Iterator
@@ -34,6 +36,8 @@ if TYPE_CHECKING:  # torch is imported lazily: building arguments must not need 
     import torch
 
     from embrace.training.distributed import DistributedState
+
+logger = get_logger(__name__)
 
 __all__ = ["TrainingArguments", "IntervalStrategy", "SaveStrategy", "SchedulerType", "OptimizerNames"]
 
@@ -172,12 +176,18 @@ class TrainingArguments:
     torch_compile: bool = False
     torch_compile_backend: str | None = None
     torch_compile_mode: str | None = None
+    # Written into model.config.use_cache by the Trainer: training needs no KV cache, and a packed
+    # batch (DataCollatorWithFlattening) is only kept apart when the model builds none.
+    use_cache: bool = False
     full_determinism: bool = False
     ddp_find_unused_parameters: bool | None = None
     ddp_bucket_cap_mb: int | None = None
     ddp_broadcast_buffers: bool | None = None
     ddp_backend: str | None = None
     ddp_timeout: int = 1800
+    # a bare `--fsdp` on the command line means True; True, "full_shard offload" and lists work in code
+    fsdp: str | None = field(default=None, metadata={"nargs": "?", "const": True})
+    fsdp_config: dict[str, Any] | str | None = None
     local_rank: int = -1  # what the deprecated torch.distributed.launch passes; the rank comes from the environment
     # v4 aliases (see the module docstring)
     evaluation_strategy: IntervalStrategy | str | None = None
@@ -211,6 +221,7 @@ class TrainingArguments:
         self._check_steps()
         self._check_best_model()
         self._check_precision()
+        self._check_fsdp()
         self.report_to = self._resolve_report_to(self.report_to)
         if self.disable_tqdm is None:
             self.disable_tqdm = False
@@ -283,6 +294,35 @@ class TrainingArguments:
             raise TrainingError("fp16 and bf16 are both set; choose one mixed-precision mode.")
         if self.fp16 and self.device.type == "cpu":
             raise TrainingError("fp16 mixed precision needs a CUDA GPU; on CPU use bf16=True or neither.")
+
+    def _check_fsdp(self) -> None:
+        if not self.fsdp:
+            return
+        config = self.fsdp_config if self.fsdp_config is not None else {}
+        if isinstance(config, str) and config.lstrip().startswith("{"):  # JSON from a command line
+            try:
+                config = json.loads(config)
+            except json.JSONDecodeError as err:
+                raise TrainingError(f"fsdp_config is not valid JSON ({err}): {config!r}") from err
+        elif isinstance(config, (str, os.PathLike)):
+            config = _read_fsdp_config_file(os.fspath(config))
+        if not isinstance(config, dict):
+            raise TrainingError(f"fsdp_config must be a dict or the path of a JSON file, got {type(config).__name__}.")
+        # the accelerate-style spelling "fsdp_<key>" means "<key>"
+        config = {(k[5:] if k.startswith("fsdp_") else k): v for k, v in config.items()}
+        if self.fsdp is not True:
+            _fold_fsdp_options(self.fsdp, config)
+        self.fsdp = True
+        config["min_num_params"] = config.get("min_num_params", 0)
+        if isinstance(config.get("transformer_layer_cls_to_wrap"), str):
+            config["transformer_layer_cls_to_wrap"] = [config["transformer_layer_cls_to_wrap"]]
+        for key in ("xla", "xla_fsdp_v2", "xla_fsdp_grad_ckpt"):
+            config.setdefault(key, False)
+        self.fsdp_config = config
+        _validate_fsdp_config(config)
+        if self.gradient_checkpointing and _as_bool(config, "activation_checkpointing", False):
+            raise TrainingError("fsdp_config['activation_checkpointing'] and gradient_checkpointing=True are both set; "
+                                "they do the same thing: keep fsdp_config['activation_checkpointing'] only.")
 
     @staticmethod
     def _resolve_report_to(report_to: None | str | list[str]) -> list[str]:
@@ -414,6 +454,82 @@ class TrainingArguments:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(\n{self.to_json_string()}\n)"
+
+
+# fsdp_config keys and what they mean; see ``embrace.training.distributed.shard_model``
+_FSDP_BOOL_KEYS = ("reshard_after_forward", "cpu_offload", "activation_checkpointing", "cpu_ram_efficient_loading",
+                   "xla", "xla_fsdp_v2", "xla_fsdp_grad_ckpt")
+_FSDP_KEYS = (*_FSDP_BOOL_KEYS, "version", "state_dict_type", "auto_wrap_policy", "transformer_layer_cls_to_wrap",
+              "min_num_params")
+FSDP_AUTO_WRAP_POLICIES = ("TRANSFORMER_BASED_WRAP", "SIZE_BASED_WRAP", "NO_WRAP")
+# v4 ``fsdp`` options: sharding strategies FSDP2 expresses as reshard_after_forward, and the FSDP1-only ones
+_FSDP2_STRATEGIES = {"full_shard": True, "shard_grad_op": False}
+_FSDP1_STRATEGIES = ("no_shard", "hybrid_shard", "hybrid_shard_zero2")
+_TRUE, _FALSE = ("1", "true", "yes", "y", "on", "t"), ("0", "false", "no", "n", "off", "f")
+
+
+def _read_fsdp_config_file(path: str) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, json.JSONDecodeError) as err:
+        raise TrainingError(f"Could not read fsdp_config file {path!r} ({err}); pass a JSON file or a dict.") from err
+
+
+def _fold_fsdp_options(fsdp: str | list[str], config: dict[str, Any]) -> None:
+    """The v4 ``fsdp="full_shard offload auto_wrap"`` form, written into ``config`` (explicit keys win)."""
+    options = fsdp.split() if isinstance(fsdp, str) else list(fsdp)
+    strategies = [o for o in options if o in _FSDP2_STRATEGIES or o in _FSDP1_STRATEGIES]
+    if len(strategies) > 1:
+        raise TrainingError(f"fsdp={fsdp!r} names several sharding strategies {strategies}; choose one.")
+    for option in options:
+        if option in _FSDP2_STRATEGIES:
+            config.setdefault("reshard_after_forward", _FSDP2_STRATEGIES[option])
+        elif option in _FSDP1_STRATEGIES:
+            raise TrainingError(f"fsdp={option!r} is only available with FSDP1, which embrace does not implement; "
+                                "use 'full_shard' or 'shard_grad_op' (FSDP2).")
+        elif option == "offload":
+            config.setdefault("cpu_offload", True)
+        elif option != "auto_wrap":  # auto_wrap is what FSDP2 does by default
+            raise TrainingError(f"Unknown `fsdp` option: {option!r}; choose from {sorted(_FSDP2_STRATEGIES)}, "
+                                "'offload' and 'auto_wrap'.")
+
+
+def _as_bool(config: dict[str, Any], key: str, default: bool) -> bool:
+    value = config.get(key, default)
+    text = str(value).strip().lower()
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise TrainingError(f"fsdp_config[{key!r}] must be true or false, got {value!r}.")
+
+
+def _validate_fsdp_config(config: dict[str, Any]) -> None:
+    for key in _FSDP_BOOL_KEYS:  # "true"/"false" from a JSON file or a command line become booleans
+        if key in config:
+            config[key] = _as_bool(config, key, False)
+    if any(_as_bool(config, k, False) for k in ("xla", "xla_fsdp_v2")):
+        raise TrainingError("fsdp_config['xla'] is set, but XLA FSDP is not implemented; remove it.")
+    if str(config.get("version", 2)) != "2":
+        raise TrainingError(f"fsdp_config['version']={config['version']!r}: embrace implements FSDP2 only; "
+                            "set it to 2 (the default).")
+    if config.get("state_dict_type", "FULL_STATE_DICT") != "FULL_STATE_DICT":
+        raise TrainingError(f"fsdp_config['state_dict_type']={config['state_dict_type']!r}: checkpoints are always "
+                            "written as full, unsharded weights; use 'FULL_STATE_DICT'.")
+    policy = config.get("auto_wrap_policy", FSDP_AUTO_WRAP_POLICIES[0])
+    if policy not in FSDP_AUTO_WRAP_POLICIES:
+        raise TrainingError(f"`auto_wrap_policy` must be one of {list(FSDP_AUTO_WRAP_POLICIES)}, got {policy!r}.")
+    if not isinstance(config["min_num_params"], int) or config["min_num_params"] < 0:
+        raise TrainingError(f"fsdp_config['min_num_params'] must be an integer >= 0, got {config['min_num_params']!r}.")
+    names = config.get("transformer_layer_cls_to_wrap")
+    if names is not None and not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
+        raise TrainingError(f"fsdp_config['transformer_layer_cls_to_wrap'] must be class names, got {names!r}.")
+    if config.get("cpu_ram_efficient_loading"):
+        logger.warning("fsdp_config['cpu_ram_efficient_loading'] has no effect: every process loads the full model "
+                       "before the Trainer shards it.")
+    ignored = sorted(set(config) - set(_FSDP_KEYS))
+    if ignored:  # the reference ignores them silently; FSDP1-only keys land here too
+        logger.warning(f"fsdp_config keys {ignored} have no effect with FSDP2; known keys: "
+                                     f"{sorted(_FSDP_KEYS)}.")
 
 
 def _tensorboard_available() -> bool:

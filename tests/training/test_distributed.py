@@ -1,25 +1,21 @@
 """Distributed training: 2 CPU processes (gloo, via `embrace launch` -> torch.distributed.run) must
 train to the same weights as 1 process with the same global batch, write checkpoints from rank 0
-only, and evaluate over the whole eval set exactly once."""
+only, evaluate over the whole eval set exactly once, and score batch_eval_metrics on every rank's
+batches together."""
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
-import torch
 from torch.utils.data import DistributedSampler
 
 from embrace.errors import TrainingError
 from embrace.training.distributed import DistributedState, EvalShardSampler, ShardedSampler
 from embrace.training.trainer_utils import EpochSeededRandomSampler
-
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tests.training.multiprocess import read_report, run_worker
 
 # One script for both runs: under `embrace launch` it runs on 2 ranks, under plain python on 1.
 WORKER = textwrap.dedent('''
@@ -30,6 +26,7 @@ WORKER = textwrap.dedent('''
     from embrace import BertConfig, BertForSequenceClassification
     from embrace.training import Trainer, TrainingArguments
     from embrace.training import checkpoint as ckpt
+    from tests.training.multiprocess import StreamingAccuracy
 
     out, batch_size, report = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     writes = []
@@ -62,18 +59,17 @@ WORKER = textwrap.dedent('''
     trainer.train()
     metrics = trainer.evaluate()
     predictions = trainer.predict(eval_data).predictions
+    # 5 examples, batches of 2: rank 0 scores 2 batches, rank 1 one batch and one padding step
+    trainer.args.batch_eval_metrics, trainer.args.include_for_metrics = True, ["inputs"]
+    trainer.compute_metrics = streaming = StreamingAccuracy()
+    batch_metrics = trainer.evaluate(data[:5], metric_key_prefix="batch")
     with open(f"{report}.rank{args.process_index}.json", "w") as f:
         json.dump({"world_size": args.world_size, "rank": args.process_index, "writes": writes,
                    "should_save": args.should_save, "saw_marker": saw_marker, "metrics": metrics, "predictions": predictions.tolist(),
+                   "batch_metrics": batch_metrics, "metric_calls": streaming.calls,
                    "losses": [h["loss"] for h in trainer.state.log_history if "loss" in h],
                    "weights": {k: v.tolist() for k, v in model.state_dict().items()}}, f)
 ''')
-
-
-def _run(cmd: list[str], cwd: str) -> None:
-    env = {**os.environ, "PYTHONPATH": REPO, "OMP_NUM_THREADS": "1", "EMBRACE_DISABLE_PROGRESS_BARS": "1"}
-    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=240)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 
 @pytest.fixture(scope="module")
@@ -81,11 +77,9 @@ def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("ddp")
     script = root / "worker.py"
     script.write_text(WORKER)
-    _run([sys.executable, "-m", "embrace", "launch", "--nproc_per_node", "2", str(script),
-          str(root / "two"), "2", str(root / "two")], str(root))
-    _run([sys.executable, str(script), str(root / "one"), "4", str(root / "one")], str(root))
-    load = lambda name: json.loads((root / name).read_text())  # noqa: E731
-    return root, load("two.rank0.json"), load("two.rank1.json"), load("one.rank0.json")
+    run_worker(script, [str(root / "two"), "2", str(root / "two")], nproc=2)
+    run_worker(script, [str(root / "one"), "4", str(root / "one")])
+    return root, read_report(root / "two", 0), read_report(root / "two", 1), read_report(root / "one")
 
 
 def test_two_processes_train_the_same_weights_as_one_with_the_same_global_batch(runs):
@@ -123,6 +117,17 @@ def test_eval_is_gathered_over_the_full_set_once(runs):
         np.testing.assert_allclose(report["predictions"], single["predictions"], atol=1e-5)
         assert report["metrics"]["eval_accuracy"] == single["metrics"]["eval_accuracy"]
         assert report["metrics"]["eval_loss"] == pytest.approx(single["metrics"]["eval_loss"], abs=1e-5)
+
+
+def test_batch_eval_metrics_see_every_rank_batch_once(runs):
+    _, rank0, rank1, single = runs
+    assert single["batch_metrics"]["batch_n"] == 5 and single["metric_calls"] == 3
+    for report in (rank0, rank1):
+        # each step scores both ranks' batches together: 2 calls, and the result of the single process
+        assert report["metric_calls"] == 2
+        for key in ("batch_accuracy", "batch_n", "batch_tokens"):
+            assert report["batch_metrics"][key] == single["batch_metrics"][key], key
+        assert report["batch_metrics"]["batch_loss"] == pytest.approx(single["batch_metrics"]["batch_loss"], abs=1e-5)
 
 
 @pytest.mark.parametrize("size", [7, 8])

@@ -271,6 +271,27 @@ def test_bf16_and_gradient_checkpointing_smoke(tmp_path):
     assert model.model.embed_tokens.weight.dtype == torch.float32
 
 
+def test_packed_batches_train_like_padded_ones(tmp_path):
+    # The Trainer turns the model's KV cache off (TrainingArguments.use_cache=False, as the
+    # reference does), so a DataCollatorWithFlattening batch keeps its examples apart: the
+    # first step's loss equals the padded batch's loss over the same label tokens.
+    from embrace.training import DataCollatorWithFlattening
+
+    data = lm_data(n=4)
+    losses = {}
+    for name, collator in (("packed", DataCollatorWithFlattening()), ("padded", None)):
+        model = tiny_llama()
+        trainer = Trainer(model=model, args=TrainingArguments(output_dir=str(tmp_path / name), max_steps=1,
+                                                              per_device_train_batch_size=4, logging_steps=1, **QUIET),
+                          train_dataset=data, data_collator=collator or PadCollator())
+        assert model.config.use_cache is False
+        losses[name] = trainer.train().training_loss
+    assert losses["packed"] == pytest.approx(losses["padded"], abs=1e-5)
+    model = tiny_llama()
+    Trainer(model=model, args=TrainingArguments(output_dir=str(tmp_path / "cached"), use_cache=True, **QUIET))
+    assert model.config.use_cache is True
+
+
 class Regressor(torch.nn.Module):
     def __init__(self):
         super().__init__()
