@@ -184,6 +184,56 @@ def make_causal_decoder_mask(
     return mask if boolean else bool_to_additive_mask(mask, dtype)
 
 
+def packed_sequence_ids(position_ids: torch.Tensor) -> torch.Tensor | None:
+    """Which packed sequence each token belongs to, read from ``position_ids`` that restart per sequence.
+
+    Padding-free batches (``DataCollatorWithFlattening``) concatenate examples into one row
+    and restart the positions at each example; a new sequence starts wherever a position is
+    not its left neighbour + 1. ``(batch, seq)`` -> ``(batch, seq)`` sequence numbers 0, 1, ...
+    per row, or ``None`` when no row holds more than one sequence (nothing to separate).
+
+    Example:
+        >>> packed_sequence_ids(torch.tensor([[0, 1, 2, 0, 1, 0]])).tolist()
+        [[0, 0, 0, 1, 1, 2]]
+        >>> packed_sequence_ids(torch.tensor([[4, 5, 6]])) is None
+        True
+    """
+    # Prepending "first - 1" makes the first step 1, so every row starts in sequence 0.
+    steps = torch.diff(position_ids, prepend=position_ids[:, :1] - 1, dim=-1)
+    sequence_ids = (steps != 1).cumsum(-1)  # (batch, seq)
+    if not bool(sequence_ids[:, -1].any()):
+        return None
+    return sequence_ids
+
+
+def make_packed_causal_mask(
+    sequence_ids: torch.Tensor,
+    *,
+    sliding_window: int | None = None,
+    dtype: torch.dtype = torch.float32,
+    boolean: bool = False,
+) -> torch.Tensor:
+    """The self-attention mask of packed rows: causal (and windowed) within each sequence, blocked across.
+
+    ``sequence_ids`` ``(batch, seq)`` comes from :func:`packed_sequence_ids`. Inside one
+    packed sequence positions grow by one per token, so causality and the sliding window
+    can be stated on token indices. Returns ``(batch, 1, seq, seq)``.
+
+    Example:
+        >>> m = make_packed_causal_mask(torch.tensor([[0, 0, 1, 1, 1]]), boolean=True)
+        >>> m[0, 0].int().tolist()
+        [[1, 0, 0, 0, 0], [1, 1, 0, 0, 0], [0, 0, 1, 0, 0], [0, 0, 1, 1, 0], [0, 0, 1, 1, 1]]
+    """
+    seq = sequence_ids.shape[-1]
+    same_sequence = sequence_ids[:, :, None] == sequence_ids[:, None, :]  # (batch, seq, seq)
+    keep = same_sequence & causal_keep_mask(seq, seq, sequence_ids.device)
+    if sliding_window is not None:
+        index = torch.arange(seq, device=sequence_ids.device)
+        keep = keep & (index[None, :] > index[:, None] - sliding_window)
+    keep = keep[:, None]  # (batch, 1, seq, seq)
+    return keep if boolean else bool_to_additive_mask(keep, dtype)
+
+
 def make_static_cache_mask(
     attention_mask: torch.Tensor | None,
     *,

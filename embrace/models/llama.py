@@ -31,7 +31,13 @@ from torch import nn
 from embrace.configuration import PretrainedConfig
 from embrace.errors import ConfigError
 from embrace.modeling.activations import ACT2FN
-from embrace.modeling.attention import ALL_ATTENTION_FUNCTIONS, make_causal_decoder_mask, make_static_cache_mask
+from embrace.modeling.attention import (
+    ALL_ATTENTION_FUNCTIONS,
+    make_causal_decoder_mask,
+    make_packed_causal_mask,
+    make_static_cache_mask,
+    packed_sequence_ids,
+)
 from embrace.modeling.cache import Cache, DynamicCache, cache_from_legacy
 from embrace.generation.utils import GenerationMixin
 from embrace.modeling import losses
@@ -311,7 +317,9 @@ class LlamaModel(LlamaPreTrainedModel):
     ``attention_mask`` (batch, past + seq) marks padding (left padding works with a cache);
     ``position_ids`` default to ``past .. past + seq - 1``. With ``use_cache`` (default: the
     config's) a :class:`~embrace.modeling.cache.DynamicCache` is returned in
-    ``past_key_values``; a legacy tuple cache is accepted too.
+    ``past_key_values``; a legacy tuple cache is accepted too. ``position_ids`` that restart
+    inside a row (packed examples, ``DataCollatorWithFlattening``) keep the examples apart when
+    neither ``attention_mask`` nor a cache is used (``use_cache=False``), as in the reference.
 
     Example:
         >>> import torch
@@ -345,14 +353,25 @@ class LlamaModel(LlamaPreTrainedModel):
         self.embed_tokens = value
 
     def _masks(self, attention_mask: OptTensor, embeds: Tensor, past_length: Any, cache_position: Tensor,
-               cache: Cache | None) -> dict[int | None, OptTensor]:
+               cache: Cache | None, position_ids: OptTensor = None) -> dict[int | None, OptTensor]:
         """One mask per distinct sliding window among the layers (``None`` = full causal).
 
         A fixed-size (static) cache is attended as a whole, so its mask spans all of its
         slots and is placed by ``cache_position``; a growing cache sees ``past + seq`` keys.
+        Packed rows (``position_ids`` restarting inside a row, as ``DataCollatorWithFlattening``
+        makes them) get a block-diagonal causal mask, under the reference's conditions: no
+        padding mask and no cache object at all (``use_cache=False``, as the reference's Trainer sets it).
+        That also keeps decoding, which always has a cache, free of the check.
         """
         boolean = ALL_ATTENTION_FUNCTIONS.boolean_masks(self.config._attn_implementation or "sdpa")
         windows = {layer.self_attn.sliding_window for layer in self.layers}
+        if position_ids is not None and attention_mask is None and cache is None:
+            sequence_ids = packed_sequence_ids(position_ids.expand(embeds.shape[0], -1))  # (batch, seq)
+            if sequence_ids is not None:
+                return {
+                    w: make_packed_causal_mask(sequence_ids, sliding_window=w, dtype=embeds.dtype, boolean=boolean)
+                    for w in windows
+                }
         if cache is not None and cache.is_compileable:
             key_length = cache.get_mask_sizes(embeds.shape[1])[0]
             return {
@@ -401,10 +420,9 @@ class LlamaModel(LlamaPreTrainedModel):
         past_length = past_key_values.get_seq_length() if past_key_values is not None else 0
         if cache_position is None:
             cache_position = torch.arange(inputs_embeds.shape[1], device=inputs_embeds.device) + past_length  # (seq,)
+        masks = self._masks(attention_mask, inputs_embeds, past_length, cache_position, past_key_values, position_ids)
         if position_ids is None:
             position_ids = cache_position[None, :]  # (1, seq)
-
-        masks = self._masks(attention_mask, inputs_embeds, past_length, cache_position, past_key_values)
         hidden_states = inputs_embeds
         position_embeddings = self.rotary_emb(hidden_states, position_ids)  # cos, sin: (batch, seq, head_dim)
         all_hidden: list[Tensor] = []
