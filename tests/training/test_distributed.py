@@ -63,12 +63,27 @@ WORKER = textwrap.dedent('''
     trainer.args.batch_eval_metrics, trainer.args.include_for_metrics = True, ["inputs"]
     trainer.compute_metrics = streaming = StreamingAccuracy()
     batch_metrics = trainer.evaluate(data[:5], metric_key_prefix="batch")
+
+    first_writes = list(writes)  # the checkpoints of the run above only
+
+    # load_best_model_at_end: every rank agrees on the best checkpoint and reloads it after training
+    torch.manual_seed(0)
+    best_model = BertForSequenceClassification(config)
+    best_args = TrainingArguments(output_dir=out + "-best", per_device_train_batch_size=batch_size,
+                                  per_device_eval_batch_size=2, num_train_epochs=3, learning_rate=5e-2,
+                                  eval_strategy="epoch", save_strategy="epoch", load_best_model_at_end=True,
+                                  metric_for_best_model="loss", report_to="none", disable_tqdm=True, seed=7)
+    best = Trainer(model=best_model, args=best_args, train_dataset=data, eval_dataset=eval_data)
+    best.train()
     with open(f"{report}.rank{args.process_index}.json", "w") as f:
-        json.dump({"world_size": args.world_size, "rank": args.process_index, "writes": writes,
+        json.dump({"world_size": args.world_size, "rank": args.process_index, "writes": first_writes,
                    "should_save": args.should_save, "saw_marker": saw_marker, "metrics": metrics, "predictions": predictions.tolist(),
                    "batch_metrics": batch_metrics, "metric_calls": streaming.calls,
                    "losses": [h["loss"] for h in trainer.state.log_history if "loss" in h],
-                   "weights": {k: v.tolist() for k, v in model.state_dict().items()}}, f)
+                   "weights": {k: v.tolist() for k, v in model.state_dict().items()},
+                   "best_checkpoint": os.path.basename(best.state.best_model_checkpoint),
+                   "eval_losses": [h["eval_loss"] for h in best.state.log_history if "eval_loss" in h],
+                   "best_weights": {k: v.tolist() for k, v in best_model.state_dict().items()}}, f)
 ''')
 
 
@@ -128,6 +143,22 @@ def test_batch_eval_metrics_see_every_rank_batch_once(runs):
         for key in ("batch_accuracy", "batch_n", "batch_tokens"):
             assert report["batch_metrics"][key] == single["batch_metrics"][key], key
         assert report["batch_metrics"]["batch_loss"] == pytest.approx(single["batch_metrics"]["batch_loss"], abs=1e-5)
+
+
+def test_load_best_model_at_end_reloads_the_same_checkpoint_on_every_rank(runs):
+    root, rank0, rank1, single = runs
+    from embrace.safetensors.torch import load_file
+
+    assert rank0["eval_losses"] == pytest.approx(single["eval_losses"], abs=1e-5)
+    assert rank0["best_checkpoint"] == rank1["best_checkpoint"] == single["best_checkpoint"]
+    steps = [int(name.split("-")[1]) for name in os.listdir(root / "two-best")]
+    best_step = int(rank0["best_checkpoint"].split("-")[1])
+    # the checkpoint with the lowest eval loss wins
+    assert rank0["eval_losses"].index(min(rank0["eval_losses"])) == sorted(steps).index(best_step)
+    saved = load_file(str(root / "two-best" / rank0["best_checkpoint"] / "model.safetensors"))
+    for report in (rank0, rank1):
+        for name, tensor in saved.items():
+            np.testing.assert_allclose(report["best_weights"][name], tensor.numpy(), atol=0, err_msg=name)
 
 
 @pytest.mark.parametrize("size", [7, 8])
