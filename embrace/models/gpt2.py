@@ -27,7 +27,8 @@ from embrace.configuration import PretrainedConfig
 from embrace.errors import ConfigError
 from embrace.modeling.activations import ACT2FN
 from embrace.modeling.attention import (
-    ALL_ATTENTION_FUNCTIONS, make_attention_mask, make_causal_decoder_mask, make_static_cache_mask,
+    ALL_ATTENTION_FUNCTIONS, make_attention_mask, make_causal_decoder_mask, make_packed_causal_mask,
+    make_static_cache_mask, packed_sequence_ids,
 )
 from embrace.modeling.cache import Cache, DynamicCache, EncoderDecoderCache, cache_from_legacy
 from embrace.generation.utils import GenerationMixin
@@ -417,6 +418,11 @@ class GPT2Model(GPT2PreTrainedModel):
         past = past_key_values.get_seq_length() if past_key_values is not None else 0
         if cache_position is None:
             cache_position = torch.arange(seq, device=inputs_embeds.device) + past  # (seq,)
+        # Packed rows (positions restarting inside a row, DataCollatorWithFlattening) are kept apart under
+        # the reference's conditions: the caller's positions, no padding mask and no cache object.
+        sequence_ids = None
+        if position_ids is not None and attention_mask is None and past_key_values is None:
+            sequence_ids = packed_sequence_ids(position_ids.view(-1, seq).expand(rows, -1))  # (rows, seq)
         if position_ids is None:
             position_ids = cache_position[None, :]
         hidden_states = inputs_embeds + self.wpe(position_ids)
@@ -426,7 +432,9 @@ class GPT2Model(GPT2PreTrainedModel):
         if attention_mask is not None and attention_mask.dim() < 4:
             attention_mask = attention_mask.view(rows, -1)
         boolean = ALL_ATTENTION_FUNCTIONS.boolean_masks(config._attn_implementation or "sdpa")
-        if past_key_values is not None and past_key_values.is_compileable:
+        if sequence_ids is not None:
+            mask = make_packed_causal_mask(sequence_ids, dtype=hidden_states.dtype, boolean=boolean)
+        elif past_key_values is not None and past_key_values.is_compileable:
             # A fixed-size cache is attended as a whole: mask all of its slots, placed by cache_position.
             mask = make_static_cache_mask(
                 attention_mask, cache_position=cache_position, key_length=past_key_values.get_mask_sizes(seq)[0],

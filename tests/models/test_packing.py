@@ -187,3 +187,18 @@ def test_packed_sequence_ids_match_reference(rows):
     assert (ours is None) == (ref is None)
     if ours is not None:
         assert torch.equal(ours, ref)
+
+
+@pytest.mark.parametrize("attn", ["eager", "sdpa"])
+def test_gpt2_packed_batches_match_reference_and_the_examples_alone(attn):
+    # GPT-2 reads the same restarts from position_ids (learned position embeddings, no rotary).
+    ref, ours = build_pair("GPT2Config", "GPT2LMHeadModel",
+                           dict(vocab_size=40, n_embd=32, n_layer=2, n_head=4, n_positions=64), attn=attn)
+    batch = packed_batch()
+    r, o = ref(**batch, use_cache=False), ours(**batch, use_cache=False)
+    assert_close(o.logits, r.logits)
+    assert_close(o.loss, r.loss)
+    assert_grads_close(ref, ours, r.loss, o.loss)
+    with torch.no_grad():
+        for ids, segment in zip(EXAMPLES, segments(o.logits)):
+            assert_close(segment, ours(torch.tensor([ids]), use_cache=False).logits[0])
