@@ -358,8 +358,13 @@ class AddedVocabulary:
         pattern = matching.pattern
         if pattern is None or not normalized.normalized:
             return [normalized]
+        matches = self._find_matches(normalized.normalized, matching)
+        if len(matches) == 1 and matches[0][0] is None:
+            align = normalized._align
+            if align is None or (align[0][0] == 0 and align[-1][1] == len(normalized._original)):
+                return [normalized]  # no added token: the whole string, as its own slice would be
         out: list[Any] = []
-        for tid, start, stop in self._find_matches(normalized.normalized, matching):
+        for tid, start, stop in matches:
             piece = normalized._slice(start, stop)
             if piece is None:
                 continue

@@ -323,6 +323,48 @@ class Encoding:
         self._overflowing = overflowings
 
     @staticmethod
+    def _concat(encodings: list["Encoding"]) -> "Encoding":
+        """A new encoding equal to merging ``encodings`` one by one (without growing the
+        offsets) into an empty one; the inputs are taken over, not copied.
+
+        Without overflowing pieces that is a plain concatenation of every field, done here
+        in one pass instead of one list concatenation per field and per encoding."""
+        if any(e._overflowing for e in encodings):
+            out = Encoding()
+            for enc in encodings:
+                out.merge_with(enc, False)
+            return out
+        ids: list[int] = []
+        type_ids: list[int] = []
+        tokens: list[str] = []
+        words: list["int | None"] = []
+        offsets: list[tuple[int, int]] = []
+        special: list[int] = []
+        attention: list[int] = []
+        ranges: dict[int, tuple[int, int]] = {}
+        for enc in encodings:
+            base = len(ids)
+            for seq_id, (start, end) in enc._sequence_ranges.items():
+                ranges[seq_id] = (base + start, base + end)
+            ids += enc._ids
+            type_ids += enc._type_ids
+            tokens += enc._tokens
+            words += enc._words
+            offsets += enc._offsets
+            special += enc._special_tokens_mask
+            attention += enc._attention_mask
+        return Encoding._make(
+            ids=ids,
+            type_ids=type_ids,
+            tokens=tokens,
+            words=words,
+            offsets=offsets,
+            special_tokens_mask=special,
+            attention_mask=attention,
+            sequence_ranges=ranges,
+        )
+
+    @staticmethod
     def merge(encodings: Iterable["Encoding"], growing_offsets: bool = True) -> "Encoding":
         """Concatenate encodings into a new one.
 

@@ -45,6 +45,9 @@ _CACHE_MAX_LENGTH = 256
 _DEFAULT_CACHE_CAPACITY = 10_000
 # BPE: words with more starting symbols than this use the priority-queue merge loop.
 _LONG_WORD = 48
+# "No merge for this pair": a rank larger than any real one, with no merged id.
+_NO_RANK = 1 << 62
+_NO_MERGE = (_NO_RANK, -1)
 # Unigram: an unknown character scores this much below the worst vocabulary entry.
 _UNK_PENALTY = 10.0
 
@@ -556,7 +559,8 @@ class BPE(_WordCacheModel):
         vocab = self._vocab
         prefix = self._continuing_subword_prefix
         suffix = self._end_of_word_suffix
-        if prefix is None and suffix is None and not in_bytes:
+        # An empty prefix/suffix changes no symbol, so it takes the same one-char fast path.
+        if not prefix and not suffix and not in_bytes:
             ids = [vocab.get(c) for c in word]
             if None not in ids:
                 return ids, [1] * len(ids), False  # type: ignore[return-value]
@@ -631,27 +635,23 @@ class BPE(_WordCacheModel):
 
     def _merge(self, ids: list[int], lens: list[int]) -> tuple[list[int], list[int]]:
         """Apply merges, lowest rank first and leftmost on ties, one pair at a time."""
-        merges = self._merges
-        inf = math.inf
-        ranks: list[float] = []
-        for k in range(len(ids) - 1):
-            m = merges.get((ids[k], ids[k + 1]))
-            ranks.append(inf if m is None else m[0])
+        get = self._merges.get
+        # ranks[k]: rank of the merge of symbols k and k+1 (an int sentinel above every
+        # rank when there is none; int-to-int comparisons keep min() fast).
+        ranks = [get(pair, _NO_MERGE)[0] for pair in zip(ids, ids[1:])]
         while ranks:
             best = min(ranks)
-            if best == inf:
+            if best == _NO_RANK:
                 break
             k = ranks.index(best)
-            new_id = merges[(ids[k], ids[k + 1])][1]
+            new_id = get((ids[k], ids[k + 1]))[1]  # type: ignore[index]
             ids[k : k + 2] = [new_id]
             lens[k : k + 2] = [lens[k] + lens[k + 1]]
             del ranks[k]
             if k < len(ranks):
-                m = merges.get((new_id, ids[k + 1]))
-                ranks[k] = inf if m is None else m[0]
+                ranks[k] = get((new_id, ids[k + 1]), _NO_MERGE)[0]
             if k > 0:
-                m = merges.get((ids[k - 1], new_id))
-                ranks[k - 1] = inf if m is None else m[0]
+                ranks[k - 1] = get((ids[k - 1], new_id), _NO_MERGE)[0]
         return ids, lens
 
     def _merge_with_queue(
@@ -1145,12 +1145,14 @@ class Unigram(Model):
             node = trie
             for ch in piece:
                 node = node.setdefault(ch, {})
-            node[""] = idx
+            node[""] = (idx, score)  # the leaf: what the Viterbi search needs, in one lookup
         # The trie keeps the *last* id of duplicated pieces, like the token map.
         self._token_to_id = token_to_id
         self._trie = trie
         self._min_score = min_score
         self._cache: dict[str, tuple[str, ...]] = {}
+        # tokenize()'s own results per word (Token objects, ids and offsets resolved).
+        self._token_cache: dict[str, tuple[Token, ...]] = {}
 
     @property
     def byte_fallback(self) -> bool:
@@ -1167,10 +1169,11 @@ class Unigram(Model):
     def _clear_cache(self) -> None:
         """Forget every cached word."""
         self._cache.clear()
+        self._token_cache.clear()
 
     def _resize_cache(self, capacity: int) -> None:
         """Accepted for API compatibility; the cache is cleared."""
-        self._cache.clear()
+        self._clear_cache()
 
     def token_to_id(self, token: str) -> int | None:
         return self._token_to_id.get(token)
@@ -1210,7 +1213,6 @@ class Unigram(Model):
     def _viterbi(self, sentence: str) -> list[str]:
         n = len(sentence)
         trie = self._trie
-        pieces = self._pieces
         unk_id = self._unk_id
         unk_score = self._min_score - _UNK_PENALTY
         # best[k] = (score, start, id) of the best path ending at char k
@@ -1219,23 +1221,21 @@ class Unigram(Model):
         best_id = [0] * (n + 1)
         for start in range(n):
             base = best_score[start]
-            node = trie
-            single = False
+            node = trie.get(sentence[start])
+            single = node is not None and "" in node  # the char alone is a piece
             k = start
-            while k < n:
-                node = node.get(sentence[k])
-                if node is None:
-                    break
+            while node is not None:
                 k += 1
-                idx = node.get("")
-                if idx is not None:
-                    cand = base + pieces[idx][1]
+                leaf = node.get("")
+                if leaf is not None:
+                    cand = base + leaf[1]
                     if best_start[k] < 0 or cand > best_score[k]:
                         best_score[k] = cand
                         best_start[k] = start
-                        best_id[k] = idx
-                    if k == start + 1:
-                        single = True
+                        best_id[k] = leaf[0]
+                if k == n:
+                    break
+                node = node.get(sentence[k])
             if not single:
                 if unk_id is None:
                     raise TokenizerError(
@@ -1266,6 +1266,15 @@ class Unigram(Model):
         return results
 
     def tokenize(self, sequence: str) -> list[Token]:
+        hit = self._token_cache.get(sequence)
+        if hit is not None:
+            return list(hit)
+        tokens = self._tokens_of(sequence)
+        if len(sequence) < _CACHE_MAX_LENGTH and len(self._token_cache) < _DEFAULT_CACHE_CAPACITY:
+            self._token_cache[sequence] = tuple(tokens)
+        return tokens
+
+    def _tokens_of(self, sequence: str) -> list[Token]:
         token_to_id = self._token_to_id
         out: list[Token] = []
         offset = 0

@@ -440,6 +440,28 @@ def regex_matches(compiled: Any, text: str) -> list[tuple[int, int, bool]]:
     return out
 
 
+def isolated_spans(compiled: Any, text: str) -> list[tuple[int, int]]:
+    """``regex_matches(compiled, text)`` without the ``is_match`` flags, built in one pass:
+    what an ``isolated`` split keeps (gaps and matches alike)."""
+    if not text:
+        return [(0, 0)]
+    out: list[tuple[int, int]] = []
+    append = out.append
+    prev = 0
+    last_end = -1
+    for m in compiled.finditer(text):
+        start, end = m.span()
+        if start == end and start == last_end:
+            continue
+        if prev != start:
+            append((prev, start))
+        append((start, end))
+        prev = last_end = end
+    if prev != len(text):
+        append((prev, len(text)))
+    return out
+
+
 def predicate_matches(pred: Callable[[str], bool], text: str) -> list[tuple[int, int, bool]]:
     """Like :func:`regex_matches` for a per-character predicate: each matching char is a match."""
     if not text:
@@ -475,6 +497,9 @@ def find_matches(pattern: Any, text: str) -> list[tuple[int, int, bool]]:
     raise TokenizerError(
         f"Unsupported pattern of type {type(pattern).__name__}; use a str, a Regex or a callable"
     )
+
+
+_COMPILED_PATTERNS = (regex.Pattern, OnigPattern, ClassPattern)
 
 
 def apply_behavior(
@@ -640,6 +665,16 @@ def _char_to_byte_offsets(text: str) -> list[int]:
 
 
 _new_normalized = object.__new__
+# _IDENTITY[i] == (i, i + 1): the identity alignment, grown on demand and sliced to
+# recognise pieces whose alignment is a plain shift.
+_IDENTITY: list[tuple[int, int]] = []
+
+
+def _identity(start: int, end: int) -> list[tuple[int, int]]:
+    """``[(start, start + 1), ..., (end - 1, end)]``, as a slice of a shared table."""
+    if end > len(_IDENTITY):
+        _IDENTITY.extend((i, i + 1) for i in range(len(_IDENTITY), max(end, 2 * len(_IDENTITY))))
+    return _IDENTITY[start:end]
 
 
 def _byte_span_to_chars(table: list[int], span: tuple[int, int]) -> tuple[int, int]:
@@ -834,6 +869,38 @@ class NormalizedString:
         return NormalizedString._make(
             self._original[o_start:o_end], self._normalized[start:end], align, self._shift + o_start
         )
+
+    def _slices(self, spans: Iterable[tuple[int, int]]) -> list["NormalizedString"]:
+        """:meth:`_slice` for many in-range spans at once (the pre-tokenizers' hot path).
+
+        With the identity alignment each piece is two string slices and a shift, built
+        here without a method call per piece."""
+        original, normalized, shift, align = self._original, self._normalized, self._shift, self._align
+        out = []
+        append = out.append
+        new = _new_normalized
+        for start, end in spans:
+            if align is None:
+                o_start = start
+            else:
+                # A piece whose chars map one to one onto consecutive original chars
+                # (untouched words after a prepend or a same-length replace) gets the
+                # identity alignment too: later stages then skip per-char bookkeeping.
+                if start == end:
+                    append(self._slice(start, end))
+                    continue
+                o_start = align[start][0]
+                length = end - start
+                if align[end - 1][1] - o_start != length or align[start:end] != _identity(o_start, o_start + length):
+                    append(self._slice(start, end))
+                    continue
+            piece = new(NormalizedString)
+            piece._original = original[o_start : o_start + end - start]
+            piece._normalized = normalized[start:end]
+            piece._align = None
+            piece._shift = shift + o_start
+            append(piece)
+        return out
 
     def _range(self, rng: Any) -> "tuple[int, int] | None":
         # The reference's quirks: no negative ints; negative slice bounds count from the
@@ -1048,8 +1115,22 @@ class NormalizedString:
         The new characters take the span of the last character of the match.
         """
         text = self._normalized
+        if isinstance(pattern, str) and len(pattern) == 1 and len(content) == 1:
+            # One literal char for one char: each new char takes the span of the char it
+            # replaces, so the alignment is unchanged (the general case below agrees).
+            self._normalized = text.replace(pattern, content)
+            return
         matches = find_matches(pattern, text)
-        if not any(m for _, _, m in matches):
+        hits = [(start, end) for start, end, is_match in matches if is_match]
+        if not hits:
+            return
+        if len(content) == 1 and all(end == start + 1 for start, end in hits):
+            # One char replaced by one char: each new char takes the span of the char it
+            # replaces, so the alignment is unchanged and only the text needs rebuilding.
+            chars = list(text)
+            for start, _ in hits:
+                chars[start] = content
+            self._normalized = "".join(chars)
             return
         align = self._alignments()
         new_text: list[str] = []
@@ -1087,14 +1168,15 @@ class NormalizedString:
             behavior: ``removed``, ``isolated``, ``merged_with_previous``,
                 ``merged_with_next`` or ``contiguous``.
         """
-        matches = find_matches(pattern, self._normalized)
         behavior = behavior_name(behavior)
-        slicer = self._slice
+        if behavior == "isolated" and isinstance(pattern, _COMPILED_PATTERNS):
+            return self._slices(isolated_spans(pattern, self._normalized))
+        matches = find_matches(pattern, self._normalized)
         if behavior == "isolated":
-            return [slicer(start, end) for start, end, _ in matches]  # type: ignore[misc]
+            return self._slices([(start, end) for start, end, _ in matches])
         if behavior == "removed":
-            return [slicer(start, end) for start, end, is_match in matches if not is_match]  # type: ignore[misc]
-        return [slicer(start, end) for start, end, remove in apply_behavior(matches, behavior) if not remove]  # type: ignore[misc]
+            return self._slices([(start, end) for start, end, is_match in matches if not is_match])
+        return self._slices([(start, end) for start, end, remove in apply_behavior(matches, behavior) if not remove])
 
 
 # --- predicates with the reference's (Rust) definitions ---------------------------------
@@ -1114,6 +1196,9 @@ def is_rust_whitespace(c: str) -> bool:
 
 
 # --- PreTokenizedString ----------------------------------------------------------------
+
+
+_PLAIN_PIECES = frozenset((NormalizedString,))
 
 
 class PreTokenizedString:
@@ -1164,6 +1249,10 @@ class PreTokenizedString:
             result = func(i, normalized)
             if result is None:
                 raise TokenizerError("A split function must return a list of NormalizedString")
+            if result.__class__ is list and _PLAIN_PIECES.issuperset(map(type, result)):
+                # Only plain pieces (what the built-in pre-tokenizers return): one pass.
+                new += [[piece, None] for piece in result if piece._normalized]
+                continue
             for piece in result:
                 if piece.__class__ is NormalizedString:
                     if piece._normalized:
@@ -1201,7 +1290,9 @@ class PreTokenizedString:
         offsets (what embrace's models return)."""
         for split in self.splits:
             if split[1] is None:
-                split[1] = list(func(split[0]._normalized))
+                tokens = func(split[0]._normalized)
+                # embrace's models return a fresh list: no need to copy it again.
+                split[1] = tokens if tokens.__class__ is list else list(tokens)
 
     def get_splits(
         self,
@@ -1254,9 +1345,7 @@ class PreTokenizedString:
         offsets: list[tuple[int, int]] = []
         words: list["int | None"] = []
         add_id, add_token, add_offsets, add_word = ids.append, tokens_out.append, offsets.append, words.append
-        idx = -1
-        for split in splits:
-            idx += 1
+        for idx, split in enumerate(splits):
             tokens = split[1]
             if not tokens:
                 continue
@@ -1268,15 +1357,20 @@ class PreTokenizedString:
             if len(split) > 2:
                 table = _char_to_byte_offsets(normalized._normalized)
                 tokens = [(t[0], t[1], _byte_span_to_chars(table, t[2])) for t in tokens]
+            if align is None:
+                # Identity alignment (the common case): offsets are just shifted.
+                for tid, value, (a, b) in tokens:
+                    add_id(tid)
+                    add_token(value)
+                    add_word(word)
+                    add_offsets((shift + a, shift + b) if a == b or 0 <= a < b <= n else (a, b))
+                continue
             for tid, value, (a, b) in tokens:
                 add_id(tid)
                 add_token(value)
                 add_word(word)
                 if 0 <= a < b <= n:
-                    if align is None:
-                        add_offsets((shift + a, shift + b))
-                    else:
-                        add_offsets((shift + align[a][0], shift + align[b - 1][1]))
+                    add_offsets((shift + align[a][0], shift + align[b - 1][1]))
                 elif a == b:
                     add_offsets((shift + a, shift + b))
                 else:

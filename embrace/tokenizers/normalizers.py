@@ -585,10 +585,15 @@ class Precompiled(Normalizer):
         if not self._trie.units:
             return
         text = normalized.normalized
+        transform = self.transform
+        graphemes = _GRAPHEME.findall(text)
+        if len(graphemes) == len(text) and all(transform(c) is None for c in set(text)):
+            # Every grapheme is a single character and none of them has a rule: nothing
+            # changes (the common case, decided per distinct character, not per position).
+            return
         transformations: list[tuple[str, int]] = []
         modified = False
-        transform = self.transform
-        for grapheme in _GRAPHEME.findall(text):
+        for grapheme in graphemes:
             if len(grapheme.encode("utf-8")) < 6:
                 norm = transform(grapheme)
                 if norm is not None:

@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import bisect
+import operator
 from typing import Any
 
 import regex
@@ -123,17 +124,13 @@ _GPT2_RE = Regex(GPT2_PATTERN).compiled
 # --- helpers -------------------------------------------------------------------------
 
 
+_SPAN = operator.methodcaller("span")
+
+
 def _keep_matches(normalized: NormalizedString, compiled: Any) -> list[NormalizedString]:
     """Slices for every non-empty match (the gaps are dropped)."""
-    out = []
-    slicer = normalized._slice
-    for m in compiled.finditer(normalized._normalized):
-        start, end = m.span()
-        if start != end:
-            piece = slicer(start, end)
-            if piece is not None:
-                out.append(piece)
-    return out
+    spans = [span for span in map(_SPAN, compiled.finditer(normalized._normalized)) if span[0] != span[1]]
+    return normalized._slices(spans)
 
 
 def _require(data: dict[str, Any], key: str, where: str) -> Any:
@@ -292,7 +289,17 @@ class ByteLevel(PreTokenizer):
             pretok.split(self._split)
         else:  # splitting would be the identity, except that it drops empty pieces
             pretok.splits = [s for s in pretok.splits if s[1] is not None or s[0]._normalized]
-        pretok.normalize(byte_level_transform)
+        # The ASCII case (one byte-level char per char, alignment unchanged) inline: this
+        # runs once per word.
+        table = _LATIN1_TO_BYTELEVEL
+        for split in pretok.splits:
+            if split[1] is None:
+                normalized = split[0]
+                text = normalized._normalized
+                if text.isascii():
+                    normalized._normalized = text.translate(table)
+                else:
+                    byte_level_transform(normalized)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -62,11 +62,7 @@ class PostProcessor(Component):
         """
         encodings = [encoding.copy()] if pair is None else [encoding.copy(), pair.copy()]
         prepare_encodings(encodings)
-        encodings = self.process_encodings(encodings, add_special_tokens)
-        out = Encoding()
-        for enc in encodings:
-            out.merge_with(enc, False)
-        return out
+        return Encoding._concat(self.process_encodings(encodings, add_special_tokens))
 
 
 def prepare_encodings(encodings: list[Encoding]) -> None:
@@ -564,15 +560,19 @@ class TemplateProcessing(PostProcessor):
         else:
             raise TokenizerError("TemplateProcessing handles one or two sequences")
         out: list[Encoding] = []
+        used: set[int] = set()
         for piece in template:
             if piece.kind == "Sequence":
                 i = 0 if piece.id == "A" else 1
                 if i >= len(encodings):
                     raise TokenizerError("The template uses sequence B but no pair was given")
-                enc = encodings[i]
+                # The encodings are ours to change: only a sequence the template uses a
+                # second time needs a copy (the first use keeps the object).
+                enc = encodings[i].copy() if i in used else encodings[i]
+                used.add(i)
                 enc.set_type_ids([piece.type_id] * len(enc._ids))
                 enc.set_sequence_id(i)
-                out.append(enc.copy())
+                out.append(enc)
             elif add_special_tokens:
                 tok = self._special_tokens[piece.id]
                 n = len(tok.ids)

@@ -481,17 +481,13 @@ class Tokenizer:
         if processor is not None:
             encodings = [encoding] if pair is None else [encoding, pair]
             prepare_encodings(encodings)
-            encodings = processor.process_encodings(encodings, add_special_tokens)
-            final = Encoding()
-            for enc in encodings:
-                final.merge_with(enc, False)
+            final = Encoding._concat(processor.process_encodings(encodings, add_special_tokens))
         elif pair is None:
             final = encoding
         else:
-            final = Encoding()
-            for i, enc in enumerate((encoding, pair)):
-                enc.set_sequence_id(i)
-                final.merge_with(enc, False)
+            encoding.set_sequence_id(0)
+            pair.set_sequence_id(1)
+            final = Encoding._concat([encoding, pair])
         if self._padding is not None:
             pad_encodings([final], **self._padding)
         return final

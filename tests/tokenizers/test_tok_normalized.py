@@ -32,6 +32,8 @@ def _both(text: str):
         [("prepend", "▁"), ("append", "!"), ("strip",)],
         [("lstrip",), ("rstrip",)],
         [("replace", " ", "▁▁")],
+        [("replace", " ", "▁")],
+        [("prepend", "▁"), ("replace", "REGEX:[ e]", "_"), ("replace", "o", "0")],
         [("replace", "REGEX:\\s+", "_")],
         [("replace", "REGEX:[aeiou]+", "")],
         [("lowercase",), ("replace", "the", "THE"), ("nfd",)],
@@ -60,6 +62,22 @@ def test_split_behaviors(behavior, pattern):
         o_pieces = [(p.normalized, p.original) for p in ours.split(o_pat, behavior)]
         r_pieces = [(p.normalized, p.original) for p in ref.split(r_pat, behavior)]
         assert o_pieces == r_pieces, (text, pattern, behavior)
+
+
+@pytest.mark.parametrize("behavior", ["isolated", "merged_with_next", "removed"])
+def test_split_after_alignment_changes(behavior):
+    """Pieces of a string whose alignment is no longer the identity (a prepended char, a
+    char dropped, one replaced by two) map every char back like the reference's pieces."""
+    for text in corpus()[::9] + ("a  b", "  ", "é x"):
+        ours, ref = _both(text)
+        for target, mod in ((ours, O), (ref, R)):
+            target.prepend("▁")
+            target.replace(mod.Regex("x"), "")
+            target.replace("k", "kk")
+            target.replace(" ", "▁")
+        o_pieces = [_view(p) for p in ours.split(O.Regex("▁"), behavior)]
+        r_pieces = [_view(p) for p in ref.split(R.Regex("▁"), behavior)]
+        assert o_pieces == r_pieces, (text, behavior)
 
 
 def test_slicing_and_repr():
