@@ -33,7 +33,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import torch
 from torch import nn
@@ -269,6 +269,62 @@ def make_static_cache_mask(
             padding = nn.functional.pad(padding, (0, key_length - padding.shape[-1]), value=False)
         keep = keep & padding[:, None, None, :key_length]  # (batch, 1, q_len, kv_len)
     return keep if boolean else bool_to_additive_mask(keep, dtype)
+
+
+def make_decoder_masks(
+    attention_mask: torch.Tensor | None,
+    *,
+    position_ids: torch.Tensor | None,
+    cache: Any,
+    cache_position: torch.Tensor,
+    batch_size: int,
+    query_length: int,
+    past_length: Any,
+    sliding_windows: Iterable[int | None],
+    dtype: torch.dtype,
+    boolean: bool,
+    device: torch.device | str | None,
+) -> dict[int | None, torch.Tensor | None]:
+    """A decoder's self-attention mask for each of ``sliding_windows`` (``None`` = full causal).
+
+    Three cases, as in the reference: packed rows (the caller's ``position_ids`` restart inside
+    a row, as ``DataCollatorWithFlattening`` makes them) get a block-diagonal causal mask, but
+    only with no padding mask and no cache object at all (``use_cache=False``, as the
+    reference's Trainer sets it; so decoding, which always has a cache, never pays for the
+    check); a fixed-size (static) cache is attended as a whole, its mask spanning all slots
+    and placed by ``cache_position``; otherwise padding + causality over ``past + query`` keys.
+
+    Example:
+        >>> masks = make_decoder_masks(None, position_ids=torch.tensor([[0, 1, 0]]), cache=None,
+        ...     cache_position=torch.arange(3), batch_size=1, query_length=3, past_length=0, sliding_windows=[None],
+        ...     dtype=torch.float32, boolean=True, device=None)
+        >>> masks[None][0, 0].int().tolist()
+        [[1, 0, 0], [1, 1, 0], [0, 0, 1]]
+    """
+    windows = set(sliding_windows)
+    if position_ids is not None and attention_mask is None and cache is None:
+        sequence_ids = packed_sequence_ids(position_ids.reshape(-1, query_length).expand(batch_size, -1))
+        if sequence_ids is not None:  # (batch, seq)
+            return {
+                w: make_packed_causal_mask(sequence_ids, sliding_window=w, dtype=dtype, boolean=boolean)
+                for w in windows
+            }
+    if cache is not None and cache.is_compileable:
+        key_length = cache.get_mask_sizes(query_length)[0]
+        return {
+            w: make_static_cache_mask(
+                attention_mask, cache_position=cache_position, key_length=key_length, sliding_window=w, dtype=dtype,
+                boolean=boolean,
+            )
+            for w in windows
+        }
+    return {
+        w: make_causal_decoder_mask(
+            attention_mask, batch_size=batch_size, query_length=query_length, key_length=past_length + query_length,
+            sliding_window=w, dtype=dtype, boolean=boolean, device=device,
+        )
+        for w in windows
+    }
 
 
 def repeat_kv(hidden_states: torch.Tensor, n_rep: int) -> torch.Tensor:

@@ -26,10 +26,7 @@ from torch import nn
 from embrace.configuration import PretrainedConfig
 from embrace.errors import ConfigError
 from embrace.modeling.activations import ACT2FN
-from embrace.modeling.attention import (
-    ALL_ATTENTION_FUNCTIONS, make_attention_mask, make_causal_decoder_mask, make_packed_causal_mask,
-    make_static_cache_mask, packed_sequence_ids,
-)
+from embrace.modeling.attention import ALL_ATTENTION_FUNCTIONS, make_attention_mask, make_decoder_masks
 from embrace.modeling.cache import Cache, DynamicCache, EncoderDecoderCache, cache_from_legacy
 from embrace.generation.utils import GenerationMixin
 from embrace.modeling import losses
@@ -418,11 +415,7 @@ class GPT2Model(GPT2PreTrainedModel):
         past = past_key_values.get_seq_length() if past_key_values is not None else 0
         if cache_position is None:
             cache_position = torch.arange(seq, device=inputs_embeds.device) + past  # (seq,)
-        # Packed rows (positions restarting inside a row, DataCollatorWithFlattening) are kept apart under
-        # the reference's conditions: the caller's positions, no padding mask and no cache object.
-        sequence_ids = None
-        if position_ids is not None and attention_mask is None and past_key_values is None:
-            sequence_ids = packed_sequence_ids(position_ids.view(-1, seq).expand(rows, -1))  # (rows, seq)
+        given_positions = position_ids  # restarts inside a row mark packed examples (DataCollatorWithFlattening)
         if position_ids is None:
             position_ids = cache_position[None, :]
         hidden_states = inputs_embeds + self.wpe(position_ids)
@@ -432,19 +425,11 @@ class GPT2Model(GPT2PreTrainedModel):
         if attention_mask is not None and attention_mask.dim() < 4:
             attention_mask = attention_mask.view(rows, -1)
         boolean = ALL_ATTENTION_FUNCTIONS.boolean_masks(config._attn_implementation or "sdpa")
-        if sequence_ids is not None:
-            mask = make_packed_causal_mask(sequence_ids, dtype=hidden_states.dtype, boolean=boolean)
-        elif past_key_values is not None and past_key_values.is_compileable:
-            # A fixed-size cache is attended as a whole: mask all of its slots, placed by cache_position.
-            mask = make_static_cache_mask(
-                attention_mask, cache_position=cache_position, key_length=past_key_values.get_mask_sizes(seq)[0],
-                dtype=hidden_states.dtype, boolean=boolean,
-            )
-        else:
-            mask = make_causal_decoder_mask(
-                attention_mask, batch_size=rows, query_length=seq, key_length=past + seq, dtype=hidden_states.dtype,
-                boolean=boolean, device=hidden_states.device,
-            )
+        mask = make_decoder_masks(
+            attention_mask, position_ids=given_positions, cache=past_key_values, cache_position=cache_position,
+            batch_size=rows, query_length=seq, past_length=past, sliding_windows=[None], dtype=hidden_states.dtype,
+            boolean=boolean, device=hidden_states.device,
+        )[None]
         cross_mask = None
         if encoder_hidden_states is not None and encoder_attention_mask is not None:
             cross_mask = make_attention_mask(

@@ -31,13 +31,7 @@ from torch import nn
 from embrace.configuration import PretrainedConfig
 from embrace.errors import ConfigError
 from embrace.modeling.activations import ACT2FN
-from embrace.modeling.attention import (
-    ALL_ATTENTION_FUNCTIONS,
-    make_causal_decoder_mask,
-    make_packed_causal_mask,
-    make_static_cache_mask,
-    packed_sequence_ids,
-)
+from embrace.modeling.attention import ALL_ATTENTION_FUNCTIONS, make_decoder_masks
 from embrace.modeling.cache import Cache, DynamicCache, cache_from_legacy
 from embrace.generation.utils import GenerationMixin
 from embrace.modeling import losses
@@ -354,39 +348,15 @@ class LlamaModel(LlamaPreTrainedModel):
 
     def _masks(self, attention_mask: OptTensor, embeds: Tensor, past_length: Any, cache_position: Tensor,
                cache: Cache | None, position_ids: OptTensor = None) -> dict[int | None, OptTensor]:
-        """One mask per distinct sliding window among the layers (``None`` = full causal).
-
-        A fixed-size (static) cache is attended as a whole, so its mask spans all of its
-        slots and is placed by ``cache_position``; a growing cache sees ``past + seq`` keys.
-        Packed rows (``position_ids`` restarting inside a row, as ``DataCollatorWithFlattening``
-        makes them) get a block-diagonal causal mask, under the reference's conditions: no
-        padding mask and no cache object at all (``use_cache=False``, as the reference's Trainer sets it).
-        That also keeps decoding, which always has a cache, free of the check.
-        """
-        boolean = ALL_ATTENTION_FUNCTIONS.boolean_masks(self.config._attn_implementation or "sdpa")
-        windows = {layer.self_attn.sliding_window for layer in self.layers}
-        if position_ids is not None and attention_mask is None and cache is None:
-            sequence_ids = packed_sequence_ids(position_ids.expand(embeds.shape[0], -1))  # (batch, seq)
-            if sequence_ids is not None:
-                return {
-                    w: make_packed_causal_mask(sequence_ids, sliding_window=w, dtype=embeds.dtype, boolean=boolean)
-                    for w in windows
-                }
-        if cache is not None and cache.is_compileable:
-            key_length = cache.get_mask_sizes(embeds.shape[1])[0]
-            return {
-                w: make_static_cache_mask(
-                    attention_mask, cache_position=cache_position, key_length=key_length, sliding_window=w,
-                    dtype=embeds.dtype, boolean=boolean,
-                )
-                for w in windows
-            }
-        batch, seq = embeds.shape[:2]
-        options = {
-            "batch_size": batch, "query_length": seq, "key_length": past_length + seq, "dtype": embeds.dtype,
-            "boolean": boolean, "device": embeds.device,
-        }
-        return {w: make_causal_decoder_mask(attention_mask, sliding_window=w, **options) for w in windows}
+        """One mask per distinct sliding window among the layers (``None`` = full causal); see
+        :func:`~embrace.modeling.attention.make_decoder_masks` for the packed / static / growing cases."""
+        return make_decoder_masks(
+            attention_mask, position_ids=position_ids, cache=cache, cache_position=cache_position,
+            batch_size=embeds.shape[0], query_length=embeds.shape[1], past_length=past_length,
+            sliding_windows=[layer.self_attn.sliding_window for layer in self.layers],
+            dtype=embeds.dtype, boolean=ALL_ATTENTION_FUNCTIONS.boolean_masks(self.config._attn_implementation or "sdpa"),
+            device=embeds.device,
+        )
 
     def forward(
         self,
