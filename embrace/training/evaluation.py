@@ -71,34 +71,31 @@ def evaluation_loop(trainer: "Trainer", dataloader: DataLoader, description: str
     kept: dict[str, list] = {k: [] for k in _KINDS}
     batch_metrics: Any = None  # what the last compute_metrics call returned
     for step, (inputs, real) in enumerate(_batches(dataloader, steps if lockstep else None)):
-        if not real:
-            if sharded:  # the other ranks' forward waits for this rank's weight shards
-                trainer.prediction_step(model, inputs, True, ignore_keys=ignore_keys)
+        batch = None  # (logits, labels, inputs) to score with batch_eval_metrics
+        if real:
+            loss, logits, labels = trainer.prediction_step(model, inputs, loss_only, ignore_keys=ignore_keys)
+            batch_size = _batch_size(inputs, args.eval_batch_size)
+            num_samples += batch_size
+            if loss is not None:
+                have_loss = True
+                loss_sum += loss.item() * batch_size
+            if logits is not None and trainer.preprocess_logits_for_metrics is not None:
+                logits = trainer.preprocess_logits_for_metrics(logits, labels)
+            trainer.control = trainer.callback_handler.on_prediction_step(args, trainer.state, trainer.control)
+            batch_inputs = inputs.get(_main_input(trainer)) if want_inputs and isinstance(inputs, Mapping) else None
             if args.batch_eval_metrics:
-                scored = _score_batch(trainer, None, step == steps - 1)
-                batch_metrics = batch_metrics if scored is _NOT_SCORED else scored
-            continue
-        loss, logits, labels = trainer.prediction_step(model, inputs, loss_only, ignore_keys=ignore_keys)
-        batch_size = _batch_size(inputs, args.eval_batch_size)
-        num_samples += batch_size
-        if loss is not None:
-            have_loss = True
-            loss_sum += loss.item() * batch_size
-        if logits is not None and trainer.preprocess_logits_for_metrics is not None:
-            logits = trainer.preprocess_logits_for_metrics(logits, labels)
-        trainer.control = trainer.callback_handler.on_prediction_step(args, trainer.state, trainer.control)
-        batch_inputs = inputs.get(_main_input(trainer)) if want_inputs and isinstance(inputs, Mapping) else None
+                batch = (logits, labels, batch_inputs) if logits is not None and labels is not None else None
+            else:
+                for key, value in (("preds", logits), ("labels", labels), ("inputs", batch_inputs)):
+                    if value is not None:
+                        host[key].append(to_numpy(value))
+                if args.eval_accumulation_steps is not None and (step + 1) % args.eval_accumulation_steps == 0:
+                    _offload(host, kept)
+        elif sharded:  # a padding step: the other ranks' forward waits for this rank's weight shards
+            trainer.prediction_step(model, inputs, True, ignore_keys=ignore_keys)
         if args.batch_eval_metrics:
-            batch = (logits, labels, batch_inputs) if logits is not None and labels is not None else None
-            is_last = steps is not None and step == steps - 1
-            scored = _score_batch(trainer, batch, is_last)
+            scored = _score_batch(trainer, batch, is_last=steps is not None and step == steps - 1)
             batch_metrics = batch_metrics if scored is _NOT_SCORED else scored
-            continue
-        for key, value in (("preds", logits), ("labels", labels), ("inputs", batch_inputs)):
-            if value is not None:
-                host[key].append(to_numpy(value))
-        if args.eval_accumulation_steps is not None and (step + 1) % args.eval_accumulation_steps == 0:
-            _offload(host, kept)
     _offload(host, kept)
     if args.world_size > 1:  # each process evaluated one contiguous slice: rejoin them in rank order
         for key, parts in kept.items():
