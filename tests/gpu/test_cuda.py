@@ -77,7 +77,7 @@ def test_early_stops_match_reference_with_the_deferred_stop_check(llamas):
             assert torch.equal(ours.generate(ids, eos_token_id=eos, **options, **extra), expected), (eos, extra)
 
 
-def _train(library, state, output_dir, **extra):
+def _train(library, state, output_dir, resume_from_checkpoint=None, **extra):
     args = dict(max_steps=12, per_device_train_batch_size=4, gradient_accumulation_steps=2, learning_rate=1e-3,
                 weight_decay=0.01, warmup_steps=2, logging_steps=1, seed=7, save_strategy="no", report_to="none",
                 disable_tqdm=True)
@@ -93,7 +93,7 @@ def _train(library, state, output_dir, **extra):
     else:
         trainer = embrace.Trainer(model=embrace_bert(state), args=embrace.TrainingArguments(output_dir=str(output_dir), **args),
                                   train_dataset=make_classification_data(48), data_collator=PadCollator())
-    trainer.train()
+    trainer.train(resume_from_checkpoint=resume_from_checkpoint)
     return trainer, [h["loss"] for h in trainer.state.log_history if "loss" in h]
 
 
@@ -122,11 +122,6 @@ def test_fp16_resume_reproduces_the_run(bert_state, tmp_path):
     _, full = _train("ours", bert_state, tmp_path / "full", fp16=True, save_strategy="steps", save_steps=6)
     checkpoint = tmp_path / "full" / "checkpoint-6"
     assert (checkpoint / "scaler.pt").is_file()
-    trainer = embrace.Trainer(model=embrace_bert(bert_state), args=embrace.TrainingArguments(
-        output_dir=str(tmp_path / "resumed"), max_steps=12, per_device_train_batch_size=4,
-        gradient_accumulation_steps=2, learning_rate=1e-3, weight_decay=0.01, warmup_steps=2, logging_steps=1, seed=7,
-        save_strategy="no", report_to="none", disable_tqdm=True, fp16=True), train_dataset=make_classification_data(48),
-        data_collator=PadCollator())
-    trainer.train(resume_from_checkpoint=str(checkpoint))
+    trainer, _ = _train("ours", bert_state, tmp_path / "resumed", resume_from_checkpoint=str(checkpoint), fp16=True)
     resumed = [h["loss"] for h in trainer.state.log_history if "loss" in h and h["step"] > 6]
     np.testing.assert_allclose(resumed, full[6:], atol=1e-5, rtol=0)
