@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from embrace.generation.search import _forward, _Recorder
+from embrace.generation.search import _forward, _Recorder, append_tokens
 from embrace.modeling.outputs import CausalLMOutputWithPast, ModelOutput, Seq2SeqLMOutput
 
 if TYPE_CHECKING:
@@ -119,12 +119,9 @@ def contrastive_search(model: Any, input_ids: torch.LongTensor, *, logits_proces
         step_outputs = _chosen_outputs(outputs, states, top_k, chosen)
         model_kwargs = model._update_model_kwargs_for_generation(outputs, model_kwargs)
 
-        if has_eos_criteria:
-            next_tokens = next_tokens * unfinished + pad * (1 - unfinished)
-        input_ids = torch.cat([input_ids, next_tokens[:, None]], dim=-1)
-        if streamer is not None:
-            streamer.put(next_tokens.cpu())
-        unfinished = unfinished & ~stopping_criteria(input_ids, record.scores)
+        input_ids, unfinished = append_tokens(input_ids, next_tokens, unfinished, pad=pad,
+                                              has_eos_criteria=has_eos_criteria, streamer=streamer,
+                                              stopping_criteria=stopping_criteria, scores=record.scores)
         if int(unfinished.max()) == 0:
             break
     if streamer is not None:

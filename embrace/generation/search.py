@@ -84,6 +84,19 @@ def _forward(model: Any, input_ids: torch.Tensor, model_kwargs: dict[str, Any], 
     return (model if first or step is None else step)(**inputs, return_dict=True)
 
 
+def append_tokens(input_ids: torch.LongTensor, next_tokens: torch.LongTensor, unfinished: torch.Tensor, *,
+                  pad: torch.Tensor | None, has_eos_criteria: bool, streamer: Any,
+                  stopping_criteria: StoppingCriteriaList, scores: Any) -> tuple[torch.LongTensor, torch.Tensor]:
+    """Append one token per row (finished rows keep receiving padding), stream it, and return the
+    longer ``input_ids`` with the rows still unfinished after ``stopping_criteria``."""
+    if has_eos_criteria:
+        next_tokens = next_tokens * unfinished + pad * (1 - unfinished)
+    input_ids = torch.cat([input_ids, next_tokens[:, None]], dim=-1)
+    if streamer is not None:
+        streamer.put(next_tokens.cpu())
+    return input_ids, unfinished & ~stopping_criteria(input_ids, scores)
+
+
 class _DeferredStop:
     """Learn "every row has finished" one step late, so a GPU never waits for the host.
 
@@ -149,13 +162,9 @@ def sample(model: Any, input_ids: torch.LongTensor, *, logits_processor: LogitsP
             next_tokens = torch.multinomial(nn.functional.softmax(scores, dim=-1), num_samples=1).squeeze(1)
         else:
             next_tokens = torch.argmax(scores, dim=-1)
-        if has_eos_criteria:
-            # Finished rows keep receiving padding.
-            next_tokens = next_tokens * unfinished + pad * (1 - unfinished)
-        input_ids = torch.cat([input_ids, next_tokens[:, None]], dim=-1)
-        if streamer is not None:
-            streamer.put(next_tokens.cpu())
-        unfinished = unfinished & ~stopping_criteria(input_ids, record.scores)
+        input_ids, unfinished = append_tokens(input_ids, next_tokens, unfinished, pad=pad,
+                                              has_eos_criteria=has_eos_criteria, streamer=streamer,
+                                              stopping_criteria=stopping_criteria, scores=record.scores)
         del outputs
         if deferred is None:
             if int(unfinished.max()) == 0:
